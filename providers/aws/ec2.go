@@ -12,22 +12,22 @@ import (
 
 // EC2 and VPC resource types.
 const (
-	TypeEC2Instance         = "aws.ec2.instance"
-	TypeEC2SecurityGroup    = "aws.ec2.security_group"
-	TypeEC2NetworkACL       = "aws.ec2.network_acl"
-	TypeEC2VPC              = "aws.ec2.vpc"
-	TypeEC2Subnet           = "aws.ec2.subnet"
-	TypeEC2RouteTable       = "aws.ec2.route_table"
-	TypeEC2InternetGateway  = "aws.ec2.internet_gateway"
-	TypeEC2NATGateway       = "aws.ec2.nat_gateway"
-	TypeEC2VPCEndpoint      = "aws.ec2.vpc_endpoint"
-	TypeEC2VPCPeering       = "aws.ec2.vpc_peering_connection"
-	TypeEC2Volume           = "aws.ec2.volume"
-	TypeEC2Snapshot         = "aws.ec2.snapshot"
-	TypeEC2Image            = "aws.ec2.image"
-	TypeEC2ElasticIP        = "aws.ec2.elastic_ip"
-	TypeEC2LaunchTemplate   = "aws.ec2.launch_template"
-	TypeEC2KeyPair          = "aws.ec2.key_pair"
+	TypeEC2Instance        = "aws.ec2.instance"
+	TypeEC2SecurityGroup   = "aws.ec2.security_group"
+	TypeEC2NetworkACL      = "aws.ec2.network_acl"
+	TypeEC2VPC             = "aws.ec2.vpc"
+	TypeEC2Subnet          = "aws.ec2.subnet"
+	TypeEC2RouteTable      = "aws.ec2.route_table"
+	TypeEC2InternetGateway = "aws.ec2.internet_gateway"
+	TypeEC2NATGateway      = "aws.ec2.nat_gateway"
+	TypeEC2VPCEndpoint     = "aws.ec2.vpc_endpoint"
+	TypeEC2VPCPeering      = "aws.ec2.vpc_peering_connection"
+	TypeEC2Volume          = "aws.ec2.volume"
+	TypeEC2Snapshot        = "aws.ec2.snapshot"
+	TypeEC2Image           = "aws.ec2.image"
+	TypeEC2ElasticIP       = "aws.ec2.elastic_ip"
+	TypeEC2LaunchTemplate  = "aws.ec2.launch_template"
+	TypeEC2KeyPair         = "aws.ec2.key_pair"
 )
 
 // ec2Spec describes one EC2 resource type: how to list it, its id and tags, the ARN

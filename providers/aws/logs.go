@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
-
 )
 
 // CloudWatch resource types.
@@ -113,7 +112,6 @@ func cloudwatchAlarmCollector() collector {
 		},
 	}
 }
-
 
 // cloudwatchOptions switches CloudWatch to the AWS query protocol when the endpoint is
 // overridden. The SDK speaks Smithy RPC v2 CBOR to CloudWatch by default, which AWS
