@@ -35,6 +35,13 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is reported by /healthz.
 	Version string
+	// SecureCookies marks the session cookie Secure (the public URL is https).
+	SecureCookies bool
+	// SessionTTL is the lifetime of a UI session (default 12h).
+	SessionTTL time.Duration
+	// RateLimit is the sustained requests per second allowed per API key or user
+	// (default 20, burst twice that); each client IP gets 2.5 times as much.
+	RateLimit float64
 }
 
 // Server is Vigil's HTTP server.
@@ -43,6 +50,10 @@ type Server struct {
 	echo   *echo.Echo
 	logger *slog.Logger
 	db     *store.DB
+
+	callerLimit *limiter // per API key or user
+	ipLimit     *limiter // per client address, every API request
+	loginLimit  *limiter // per client address, sign-in attempts
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -59,10 +70,23 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = 20
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{cfg: cfg, echo: e, logger: cfg.Logger, db: cfg.DB}
+	// The client address is the TCP peer: X-Forwarded-For is trivially forged and would
+	// let anyone escape the per-IP limits.
+	e.IPExtractor = echo.ExtractIPDirect()
+	s := &Server{cfg: cfg, echo: e, logger: cfg.Logger, db: cfg.DB,
+		callerLimit: newLimiter(cfg.RateLimit, int(2*cfg.RateLimit)),
+		ipLimit:     newLimiter(2.5*cfg.RateLimit, int(5*cfg.RateLimit)),
+		loginLimit:  newLimiter(10.0/60, 10),
+	}
 	e.HTTPErrorHandler = s.errorHandler
 
 	metrics := newHTTPMetrics(cfg.Registry)

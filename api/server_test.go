@@ -71,11 +71,11 @@ func TestProblemResponses(t *testing.T) {
 
 	t.Run("unknown route", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/nope", nil))
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/no/such/route", nil))
 		require.Equal(t, http.StatusNotFound, rec.Code)
 		p := decodeProblem(t, rec)
 		require.Equal(t, "not_found", p.Code)
-		require.Equal(t, "/api/v1/nope", p.Instance)
+		require.Equal(t, "/no/such/route", p.Instance)
 	})
 	t.Run("panic becomes a 500 problem without internals", func(t *testing.T) {
 		rec := httptest.NewRecorder()

@@ -50,6 +50,7 @@ CREATE TABLE tenants (
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenants_isolation ON tenants USING (id = vigil_current_tenant());
+-- New tenants are created inside a transaction scoped to their own id.
 
 -- Users are people; they reach tenants through memberships. A user row is visible to
 -- the user itself and to the tenants it is a member of.
@@ -78,6 +79,9 @@ ALTER TABLE memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY memberships_isolation ON memberships USING (tenant_id = vigil_current_tenant());
 -- A signed-in user may list its own memberships (the tenant switcher) but not change them.
 CREATE POLICY memberships_own_read ON memberships FOR SELECT USING (user_id = vigil_current_user());
+-- ... and see the names of those tenants.
+CREATE POLICY tenants_member_read ON tenants FOR SELECT USING (
+    EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = tenants.id AND m.user_id = vigil_current_user()));
 
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;

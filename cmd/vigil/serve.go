@@ -88,7 +88,8 @@ func runServe(ctx context.Context, withWorker bool) error {
 		return err
 	}
 	srv, err := api.New(api.Config{Addr: rt.cfg.HTTPAddr, MaxBodyBytes: rt.cfg.MaxBodyBytes, DB: rt.db,
-		Logger: rt.logger, Registry: rt.registry, Version: version})
+		Logger: rt.logger, Registry: rt.registry, Version: version,
+		SecureCookies: rt.cfg.PublicURL.Scheme == "https", SessionTTL: rt.cfg.SessionTTL})
 	if err != nil {
 		return err
 	}
