@@ -209,6 +209,11 @@ END
 $$;
 -- +goose StatementEnd
 
+-- Operators' CLI commands name tenants by slug; this resolves one to its id.
+CREATE FUNCTION vigil_tenant_id_by_slug(p_slug text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$ SELECT id FROM tenants WHERE slug = p_slug $$;
+
 -- Sweeps expired sessions of every user (a periodic job; sessions are per user, so the
 -- app role cannot see them all).
 CREATE FUNCTION vigil_sessions_delete_expired() RETURNS bigint
@@ -217,6 +222,7 @@ CREATE FUNCTION vigil_sessions_delete_expired() RETURNS bigint
 
 -- +goose Down
 DROP FUNCTION vigil_sessions_delete_expired();
+DROP FUNCTION vigil_tenant_id_by_slug(text);
 DROP FUNCTION vigil_user_ensure(text, text);
 DROP FUNCTION vigil_auth_api_key(bytea);
 DROP FUNCTION vigil_auth_session(bytea);

@@ -28,6 +28,7 @@ export VIGIL_LOG_FORMAT="${VIGIL_LOG_FORMAT:-text}"
 export VIGIL_HTTP_ADDR="${VIGIL_HTTP_ADDR:-:8080}"
 
 bin/vigil migrate up
+bin/vigil demo seed
 echo
 echo "Vigil is starting on http://localhost:${VIGIL_HTTP_ADDR##*:}"
 bin/vigil serve --with-worker

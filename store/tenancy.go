@@ -96,10 +96,16 @@ func userEnsure(ctx context.Context, tx pgx.Tx, email, name string) (uuid.UUID, 
 	return id, nil
 }
 
-// TenantBySlug finds a tenant by slug; only for operators' CLI commands, which run with
-// the owner's connection.
-func TenantBySlug(ctx context.Context, q pgx.Tx, slug string) (Tenant, error) {
-	return scanTenant(q.QueryRow(ctx, "SELECT id, name, slug, retention_days, unused_after_days, created_at FROM tenants WHERE slug = $1", slug))
+// TenantIDBySlug resolves a tenant slug (operators' CLI commands name tenants so).
+func (db *DB) TenantIDBySlug(ctx context.Context, slug string) (uuid.UUID, error) {
+	var id *uuid.UUID
+	if err := db.Pool.QueryRow(ctx, "SELECT vigil_tenant_id_by_slug($1)", slug).Scan(&id); err != nil {
+		return uuid.Nil, fmt.Errorf("find tenant %q: %w", slug, err)
+	}
+	if id == nil {
+		return uuid.Nil, fmt.Errorf("tenant %q: %w", slug, ErrNotFound)
+	}
+	return *id, nil
 }
 
 // TenantGet reads the tenant of the transaction.

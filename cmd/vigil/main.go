@@ -42,6 +42,9 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newTenantCmd(),
+		newAPIKeyCmd(),
+		newDemoCmd(),
 	)
 	return root
 }
