@@ -122,7 +122,7 @@ func seedEstate(t testing.TB, srv *awstest.Server) {
 	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16"), TagSpecifications: nameTag(ec2types.ResourceTypeVpc, "app-vpc")})
 	require.NoError(t, err)
 	vpcID := vpc.Vpc.VpcId
-	subnet, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.1.1.0/24"), TagSpecifications: nameTag(ec2types.ResourceTypeSubnet, "app-public")})
+	subnet, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.1.1.0/24"), AvailabilityZone: aws.String("us-east-1a"), TagSpecifications: nameTag(ec2types.ResourceTypeSubnet, "app-public")})
 	require.NoError(t, err)
 	igw, err := ec.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"net/http"
 	"sort"
 	"sync"
 	"testing"
@@ -35,10 +36,17 @@ func seededServer(t *testing.T) *awstest.Server {
 
 // newProvider builds a Provider against srv for the estate's two regions. mutate may
 // change the SDK config (HTTP client wrappers, API options) and the provider config.
-func newProvider(t testing.TB, srv *awstest.Server, mutate func(*vaws.Config)) *vaws.Provider {
+func newProvider(t testing.TB, srv *awstest.Server, mutate func(*vaws.Config)) (*vaws.Provider, *transport) {
 	t.Helper()
+	tr := newTransport()
+	for op, r := range motoGaps {
+		tr.set(op, r)
+	}
+	cfg := srv.Config(t, regionA)
+	cfg.HTTPClient = &http.Client{Transport: tr}
+	cfg.APIOptions = append(cfg.APIOptions, tagOperations)
 	c := vaws.Config{
-		AWS:         srv.Config(t, regionA),
+		AWS:         cfg,
 		Regions:     []string{regionA, regionB},
 		EndpointURL: srv.URL,
 		Concurrency: 4,
@@ -48,7 +56,7 @@ func newProvider(t testing.TB, srv *awstest.Server, mutate func(*vaws.Config)) *
 	}
 	p, err := vaws.New(context.Background(), c)
 	require.NoError(t, err)
-	return p
+	return p, tr
 }
 
 // collect runs every unit of p and returns the documents sorted by type and id.
