@@ -28,7 +28,9 @@ func AgeDays(t, now time.Time) int64 {
 	return int64(math.Floor(now.Sub(t).Hours() / 24))
 }
 
-func ageDaysVal(v ref.Val, now time.Time) ref.Val {
+// AgeDaysVal is age_days over a CEL value (an RFC 3339 string or a timestamp) with the
+// evaluation clock now; engines that bind late-bound functions themselves call it.
+func AgeDaysVal(v ref.Val, now time.Time) ref.Val {
 	var t time.Time
 	switch x := v.(type) {
 	case types.Timestamp:

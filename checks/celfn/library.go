@@ -40,6 +40,7 @@ func (library) CompileOptions() []cel.EnvOption {
 	opts = append(opts, portFunctions()...)
 	opts = append(opts, ageFunctions()...)
 	opts = append(opts, tlsFunctions()...)
+	opts = append(opts, iamFunctions()...)
 	opts = append(opts, miscFunctions()...)
 	return opts
 }
@@ -55,7 +56,7 @@ func LateBindings(now time.Time) map[string]cel.LateBoundFunction {
 			if len(args) != 1 {
 				return types.NewErr("age_days: want 1 argument, got %d", len(args))
 			}
-			return ageDaysVal(args[0], now)
+			return AgeDaysVal(args[0], now)
 		},
 	}
 }

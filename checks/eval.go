@@ -1,0 +1,458 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/functions"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+
+	"github.com/vigilsec/vigil/checks/celfn"
+	"github.com/vigilsec/vigil/providers"
+)
+
+// Status is the outcome of a check on one resource.
+type Status string
+
+// The three results of a check, and skip for "does not apply" (the check's `when` is
+// false). Registry.Evaluate never returns skipped results.
+const (
+	StatusPass    Status = "pass"
+	StatusFail    Status = "fail"
+	StatusUnknown Status = "unknown"
+	StatusSkip    Status = "skip"
+)
+
+func (s Status) valid() bool {
+	switch s {
+	case StatusPass, StatusFail, StatusUnknown, StatusSkip:
+		return true
+	}
+	return false
+}
+
+// Result is the outcome of one check on one resource.
+type Result struct {
+	CheckID string `json:"check_id"`
+	Status  Status `json:"status"`
+	// Message is the human detail: the check's message expression for failures (and
+	// for unknowns when it could be evaluated).
+	Message string `json:"message,omitempty"`
+	// Reason explains an unknown: the properties that were not collected, or the
+	// evaluation error.
+	Reason string `json:"reason,omitempty"`
+	// Evidence holds the values the check read, keyed "resource.properties.<Key>" or
+	// "account.properties.<Key>", for failures and unknowns. Large values are truncated.
+	Evidence map[string]any `json:"evidence,omitempty"`
+}
+
+// Document is what checks evaluate: one resource and its context.
+type Document struct {
+	// Resource is the document being checked.
+	Resource providers.Resource
+	// Account is the account-level document (aws.account, ...) of the same account, nil
+	// when it was not collected: `account` is then an empty map, so a check reading
+	// account.properties.X evaluates to unknown.
+	Account *providers.Resource
+	// Related holds documents reachable through the resource's relations, by relation
+	// kind, as far as the scan has them; related(kind) returns them.
+	Related map[string][]providers.Resource
+	// Now is the evaluation clock (the scan time), read by `now` and age_days;
+	// time.Now() when zero.
+	Now time.Time
+}
+
+// Evidence limits: one value is truncated beyond maxEvidenceValue bytes of JSON.
+const maxEvidenceValue = 2048
+
+// input is a document prepared for evaluation, and the CEL activation itself: it
+// resolves the variables and the late-bound functions without building maps, so one
+// document costs a handful of allocations whatever the number of checks. Not safe for
+// concurrent use (each Evaluate call builds its own).
+type input struct {
+	doc     Document
+	resMap  map[string]any
+	accMap  map[string]any // filled on first use
+	accSet  bool
+	nowVal  any // types.Timestamp, boxed once
+	now     time.Time
+	ageFn   functions.LateBoundOp
+	relFn   functions.LateBoundOp
+	resGaps []providers.Gap
+	accGaps []providers.Gap
+	related map[string]ref.Val
+	// partial marks the gap properties unknown; built on first need.
+	partial *partialInput
+}
+
+// newInput allocates an input; reset prepares it for a document. Registry pools
+// inputs, so the maps and bound functions are reused across documents.
+func newInput() *input {
+	in := &input{resMap: make(map[string]any, 8), accMap: make(map[string]any, 8)}
+	in.ageFn = in.ageDays
+	in.relFn = in.relatedFunc
+	return in
+}
+
+func (in *input) reset(doc *Document) {
+	in.doc = *doc
+	in.resGaps = doc.Resource.Gaps
+	in.accGaps = nil
+	if doc.Account != nil {
+		in.accGaps = doc.Account.Gaps
+	}
+	now := doc.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if in.nowVal == nil || !now.Equal(in.now) {
+		in.nowVal = types.Timestamp{Time: now} // boxed once per clock value, not per document
+	}
+	in.now = now
+	fillDocumentMap(in.resMap, &in.doc.Resource)
+	in.accSet = false
+	clear(in.related)
+	in.partial = nil
+}
+
+// release drops the references to the document so a pooled input keeps nothing alive.
+func (in *input) release() {
+	in.doc = Document{}
+	clear(in.resMap)
+	clear(in.accMap)
+	clear(in.related)
+	in.resGaps, in.accGaps, in.partial = nil, nil, nil
+}
+
+// ResolveName implements interpreter.Activation.
+func (in *input) ResolveName(name string) (any, bool) {
+	switch name {
+	case "resource":
+		return in.resMap, true
+	case "account":
+		if !in.accSet {
+			in.accSet = true
+			clear(in.accMap)
+			if in.doc.Account != nil {
+				fillDocumentMap(in.accMap, in.doc.Account)
+			}
+		}
+		return in.accMap, true
+	case "now":
+		return in.nowVal, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation.
+func (in *input) Parent() cel.Activation { return nil }
+
+// ResolveFunction implements interpreter.FunctionActivation: the late-bound functions.
+func (in *input) ResolveFunction(name string) (functions.LateBoundOp, bool) {
+	switch name {
+	case "related":
+		return in.relFn, true
+	case "age_days":
+		return in.ageFn, true
+	}
+	return nil, false
+}
+
+func (in *input) ageDays(_ string, args ...ref.Val) ref.Val {
+	if len(args) != 1 {
+		return types.NewErr("age_days: want 1 argument, got %d", len(args))
+	}
+	return celfn.AgeDaysVal(args[0], in.now)
+}
+
+// partialInput is the activation for documents with gaps: the same variables, with the
+// gap properties marked unknown for partial evaluation.
+type partialInput struct {
+	*input
+	patterns []*cel.AttributePatternType
+}
+
+// UnknownAttributePatterns implements interpreter.PartialActivation.
+func (p *partialInput) UnknownAttributePatterns() []*cel.AttributePatternType { return p.patterns }
+
+// AsPartialActivation is how cel-go's interpreter recognises a partial activation.
+func (p *partialInput) AsPartialActivation() (cel.PartialActivation, bool) { return p, true }
+
+// fillDocumentMap fills m with the CEL view of a document: the JSON field names of
+// providers.Resource, eight keys so that the map stays in one small-map group. String
+// fields are stored as pointers (CEL reads *string) so that filling allocates nothing;
+// properties and tags are shared, not copied. Gaps are visible through unknowns,
+// relations through related().
+func fillDocumentMap(m map[string]any, r *providers.Resource) {
+	props := r.Properties
+	if props == nil {
+		props = map[string]any{}
+	}
+	var tags any = r.Tags
+	if r.Tags == nil {
+		tags = map[string]string{}
+	}
+	m["provider"] = &r.Provider
+	m["account_id"] = &r.AccountID
+	m["native_id"] = &r.NativeID
+	m["type"] = &r.Type
+	m["region"] = &r.Region
+	m["name"] = &r.Name
+	m["tags"] = tags
+	m["properties"] = props
+}
+
+func documentMap(r *providers.Resource) map[string]any {
+	m := make(map[string]any, 8)
+	fillDocumentMap(m, r)
+	return m
+}
+
+// relatedFunc implements related(kind). A gap in a related document leaves its key
+// absent, so reading it is an error and the check is unknown.
+func (in *input) relatedFunc(_ string, args ...ref.Val) ref.Val {
+	if len(args) != 1 {
+		return types.NewErr("related: want 1 argument")
+	}
+	kind, ok := args[0].(types.String)
+	if !ok {
+		return types.MaybeNoSuchOverloadErr(args[0])
+	}
+	if v, ok := in.related[string(kind)]; ok {
+		return v
+	}
+	docs := in.doc.Related[string(kind)]
+	list := make([]any, len(docs))
+	for i := range docs {
+		list[i] = documentMap(&docs[i])
+	}
+	v := types.DefaultTypeAdapter.NativeToValue(list)
+	if in.related == nil {
+		in.related = map[string]ref.Val{}
+	}
+	in.related[string(kind)] = v
+	return v
+}
+
+// activation returns the plain activation, or the partial one that marks gap
+// properties unknown.
+func (in *input) activation(partial bool) cel.Activation {
+	if !partial {
+		return in
+	}
+	if in.partial != nil {
+		return in.partial
+	}
+	p := &partialInput{input: in}
+	for _, g := range in.resGaps {
+		p.patterns = append(p.patterns, cel.AttributePattern("resource").QualString("properties").QualString(g.Property))
+	}
+	for _, g := range in.accGaps {
+		p.patterns = append(p.patterns, cel.AttributePattern("account").QualString("properties").QualString(g.Property))
+	}
+	in.partial = p
+	return p
+}
+
+// relevantGaps lists the gaps of the document that p may read.
+func (p *program) relevantGaps(in *input) []string {
+	var out []string
+	pick := func(root string, gaps []providers.Gap, keys []string, dynamic bool) {
+		for _, g := range gaps {
+			if dynamic || containsString(keys, g.Property) {
+				out = append(out, fmt.Sprintf("%s.properties.%s (%s: %s: %s)", root, g.Property, g.Operation, g.Kind, g.Message))
+			}
+		}
+	}
+	pick("resource", in.resGaps, p.resKeys, p.resDynamic)
+	pick("account", in.accGaps, p.accKeys, p.accDynamic)
+	return out
+}
+
+// touchesGaps reports whether p may read a gap property of the document: only then is
+// the (slower) partial program needed.
+func (p *program) touchesGaps(in *input) bool {
+	for _, g := range in.resGaps {
+		if p.resDynamic || containsString(p.resKeys, g.Property) {
+			return true
+		}
+	}
+	for _, g := range in.accGaps {
+		if p.accDynamic || containsString(p.accKeys, g.Property) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// run evaluates one expression.
+func (e *expression) run(act cel.Activation, partial bool) (ref.Val, error) {
+	prg := e.plain
+	if partial {
+		prg = e.partial
+	}
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", e.field, err)
+	}
+	return v, nil
+}
+
+// eval runs the check on a prepared input.
+func (c *Check) eval(in *input) Result {
+	p := c.prog
+	res := Result{CheckID: c.ID}
+	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
+	act := in.activation(partial)
+	if p.when != nil {
+		v, err := p.when.run(act, partial)
+		switch {
+		case err != nil:
+			return c.unknown(in, res, act, err.Error())
+		case types.IsUnknown(v):
+			return c.unknown(in, res, act, "when depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+		case v != types.True:
+			res.Status = StatusSkip
+			return res
+		}
+	}
+	v, err := p.assert.run(act, partial)
+	switch {
+	case err != nil:
+		return c.unknown(in, res, act, err.Error())
+	case types.IsUnknown(v):
+		return c.unknown(in, res, act, "depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+	case v == types.True:
+		res.Status = StatusPass
+		return res
+	}
+	res.Status = StatusFail
+	msg, err := p.message.run(act, partial)
+	if s, ok := msg.(types.String); ok && err == nil {
+		res.Message = string(s)
+	} else {
+		res.Message = c.Title
+		if err != nil {
+			res.Reason = "message: " + err.Error()
+		}
+	}
+	res.Evidence = c.evidence(in)
+	return res
+}
+
+// unknown fills an unknown result: the reason, the message when it evaluates, and the
+// evidence.
+func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string) Result {
+	res.Status = StatusUnknown
+	res.Reason = reason
+	if act != nil {
+		if msg, err := c.prog.message.run(act, true); err == nil {
+			if s, ok := msg.(types.String); ok {
+				res.Message = string(s)
+			}
+		}
+	}
+	res.Evidence = c.evidence(in)
+	return res
+}
+
+// evidence returns the top-level properties the check reads, as far as the document
+// has them, each capped in size.
+func (c *Check) evidence(in *input) map[string]any {
+	p := c.prog
+	var ev map[string]any
+	add := func(root string, props map[string]any, keys []string) {
+		for _, k := range keys {
+			v, ok := props[k]
+			if !ok {
+				continue
+			}
+			if ev == nil {
+				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
+			}
+			ev[root+".properties."+k] = capValue(v)
+		}
+	}
+	add("resource", in.doc.Resource.Properties, p.resKeys)
+	if in.doc.Account != nil {
+		add("account", in.doc.Account.Properties, p.accKeys)
+	}
+	return ev
+}
+
+// capValue keeps small values as they are and replaces large ones by a truncated JSON
+// text. The size is estimated by a bounded walk, so small values cost no marshalling.
+func capValue(v any) any {
+	if s, ok := v.(string); ok {
+		if len(s) <= maxEvidenceValue {
+			return s
+		}
+		return s[:maxEvidenceValue] + fmt.Sprintf("...(truncated, %d bytes)", len(s))
+	}
+	if jsonSizeWithin(v, maxEvidenceValue) >= 0 {
+		return v
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("(unprintable: %v)", err)
+	}
+	return string(b[:min(len(b), maxEvidenceValue)]) + fmt.Sprintf("...(truncated, %d bytes)", len(b))
+}
+
+// jsonSizeWithin returns the remaining budget after an upper estimate of v's JSON size,
+// negative once the budget is exhausted (the walk stops there).
+func jsonSizeWithin(v any, budget int) int {
+	if budget < 0 {
+		return budget
+	}
+	switch x := v.(type) {
+	case string:
+		return budget - len(x) - 2
+	case map[string]any:
+		budget -= 2
+		for k, e := range x {
+			budget = jsonSizeWithin(e, budget-len(k)-4)
+			if budget < 0 {
+				return budget
+			}
+		}
+		return budget
+	case []any:
+		budget -= 2
+		for _, e := range x {
+			budget = jsonSizeWithin(e, budget-1)
+			if budget < 0 {
+				return budget
+			}
+		}
+		return budget
+	default:
+		return budget - 24
+	}
+}
+
+// Evaluate runs the check on one document. The result may be skip (the check does not
+// apply). To run many checks on one document, use Registry.Evaluate, which prepares
+// the document once.
+func (c *Check) Evaluate(ctx context.Context, doc Document) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{CheckID: c.ID, Status: StatusUnknown, Reason: err.Error()}
+	}
+	in := newInput()
+	in.reset(&doc)
+	return c.eval(in)
+}
