@@ -167,7 +167,14 @@ type FixtureDocument struct {
 	Properties map[string]any    `yaml:"properties,omitempty" json:"properties,omitempty"`
 	// Gaps are either property names or full providers.Gap objects.
 	Gaps      []FixtureGap         `yaml:"gaps,omitempty" json:"gaps,omitempty"`
-	Relations []providers.Relation `yaml:"relations,omitempty" json:"relations,omitempty"`
+	Relations []FixtureRelation `yaml:"relations,omitempty" json:"relations,omitempty"`
+}
+
+// FixtureRelation is a providers.Relation under its JSON field names.
+type FixtureRelation struct {
+	Kind       string `yaml:"kind" json:"kind"`
+	TargetID   string `yaml:"target_id" json:"target_id"`
+	TargetType string `yaml:"target_type,omitempty" json:"target_type,omitempty"`
 }
 
 // FixtureGap is a providers.Gap that may be written as just the property name.
@@ -204,7 +211,10 @@ type FixtureRelated struct {
 func (d FixtureDocument) toResource(defaultType string) (providers.Resource, error) {
 	r := providers.Resource{
 		Provider: d.Provider, AccountID: d.AccountID, NativeID: d.NativeID, Type: d.Type,
-		Region: d.Region, Name: d.Name, Tags: d.Tags, Relations: d.Relations,
+		Region: d.Region, Name: d.Name, Tags: d.Tags,
+	}
+	for _, rel := range d.Relations {
+		r.Relations = append(r.Relations, providers.Relation(rel))
 	}
 	if r.Type == "" {
 		r.Type = defaultType
