@@ -166,7 +166,7 @@ type FixtureDocument struct {
 	Tags       map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
 	Properties map[string]any    `yaml:"properties,omitempty" json:"properties,omitempty"`
 	// Gaps are either property names or full providers.Gap objects.
-	Gaps      []FixtureGap         `yaml:"gaps,omitempty" json:"gaps,omitempty"`
+	Gaps      []FixtureGap      `yaml:"gaps,omitempty" json:"gaps,omitempty"`
 	Relations []FixtureRelation `yaml:"relations,omitempty" json:"relations,omitempty"`
 }
 
