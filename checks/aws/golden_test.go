@@ -1,0 +1,95 @@
+package awschecks_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigilsec/vigil/checks"
+	"github.com/vigilsec/vigil/providers"
+)
+
+// goldenDir holds the documents the AWS collectors emit against moto_server, one file
+// per type (providers/aws golden tests keep them current).
+const goldenDir = "../../providers/aws/testdata/golden"
+
+// notYetCollected are account-document keys that built-in checks read but the account
+// collector does not emit yet (see the check descriptions): reading them is an
+// evaluation error, hence unknown, until it does.
+var notYetCollected = []string{
+	"Trails", "MetricFilters", "MetricAlarms", "AccessAnalyzers", "ConfigurationRecorders",
+	"SecurityHub", "GuardDutyDetectors", "ManagedPolicyEntities",
+}
+
+// TestBuiltinChecksOnCollectedDocuments runs every check over the documents the
+// collectors really emit, so that a property key that does not exist (a typo, or a
+// collector that names an enrichment differently) shows up as an error instead of a
+// silent unknown in production.
+func TestBuiltinChecksOnCollectedDocuments(t *testing.T) {
+	t.Parallel()
+	reg := loadBuiltins(t)
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no golden documents in %s", goldenDir)
+
+	docs := map[string][]providers.Resource{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var list []providers.Resource
+		require.NoError(t, json.Unmarshal(data, &list), f)
+		for _, r := range list {
+			r.Properties = unscrub(r.Properties).(map[string]any)
+			docs[r.Type] = append(docs[r.Type], r)
+		}
+	}
+	require.Len(t, docs["aws.account"], 1)
+	account := docs["aws.account"][0]
+
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	counts := map[checks.Status]int{}
+	for typ, list := range docs {
+		for _, c := range reg.ForType(typ) {
+			for _, r := range list {
+				got := c.Evaluate(ctx, checks.Document{Resource: r, Account: &account, Now: now})
+				counts[got.Status]++
+				if got.Status != checks.StatusUnknown || strings.Contains(got.Reason, "not collected") {
+					continue
+				}
+				missing := false
+				for _, k := range notYetCollected {
+					missing = missing || strings.Contains(got.Reason, "no such key: "+k)
+				}
+				require.True(t, missing, "%s on %s %s: unknown because of an evaluation error: %s", c.ID, typ, r.Name, got.Reason)
+			}
+		}
+	}
+	t.Logf("results over %d golden types: %v", len(docs), counts)
+}
+
+// unscrub replaces the "<time>" placeholders of golden files with a real time, so that
+// date arithmetic in checks can run.
+func unscrub(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = unscrub(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = unscrub(e)
+		}
+	case string:
+		if x == "<time>" {
+			return "2026-11-01T00:00:00Z"
+		}
+	}
+	return v
+}
