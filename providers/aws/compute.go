@@ -42,7 +42,7 @@ func dynamodbTableCollector() collector {
 							return nil, err
 						}
 						if out.Table != nil && out.Table.SSEDescription != nil {
-							relate(r, "kms_key", aws.ToString(out.Table.SSEDescription.KMSMasterKeyArn), TypeKMSKey)
+							relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(out.Table.SSEDescription.KMSMasterKeyArn)), TypeKMSKey)
 						}
 						return out.Table, nil
 					})
@@ -88,7 +88,7 @@ func lambdaFunctionCollector() collector {
 						return err
 					}
 					relate(r, "role", aws.ToString(f.Role), TypeIAMRole)
-					relate(r, "kms_key", aws.ToString(f.KMSKeyArn), TypeKMSKey)
+					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(f.KMSKeyArn)), TypeKMSKey)
 					if f.VpcConfig != nil {
 						for _, g := range f.VpcConfig.SecurityGroupIds {
 							relate(r, "security_group", s.ec2ARN("security-group", g), TypeEC2SecurityGroup)
@@ -188,7 +188,7 @@ func ecrRepositoryCollector() collector {
 						return err
 					}
 					if repo.EncryptionConfiguration != nil {
-						relate(r, "kms_key", aws.ToString(repo.EncryptionConfiguration.KmsKey), TypeKMSKey)
+						relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(repo.EncryptionConfiguration.KmsKey)), TypeKMSKey)
 					}
 					s.enrich(ctx, r, "Policy", "ecr:GetRepositoryPolicy", []string{"RepositoryPolicyNotFoundException"}, func(ctx context.Context) (any, error) {
 						out, err := c.GetRepositoryPolicy(ctx, &ecr.GetRepositoryPolicyInput{RepositoryName: repo.RepositoryName, RegistryId: repo.RegistryId})

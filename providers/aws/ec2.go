@@ -42,7 +42,8 @@ type ec2Spec[T any] struct {
 	list      func(ctx context.Context, c *ec2.Client, page func([]T) error) error
 	id        func(T) string
 	tags      func(T) []ec2types.Tag
-	// prepare runs once per unit before listing (a region-wide lookup such as flow logs).
+	// prepare runs once per unit, before the first document is finished: a region-wide
+	// lookup such as flow logs, whose failure is a gap on every document.
 	prepare func(ctx context.Context, s *scope, c *ec2.Client) (any, error)
 	// finish adds relations and enrichment to one document.
 	finish func(ctx context.Context, s *scope, c *ec2.Client, r *providers.Resource, v T, prepared any, prepErr error)
@@ -55,11 +56,15 @@ func (sp ec2Spec[T]) collector() collector {
 			c := ec2.NewFromConfig(s.cfg)
 			var prepared any
 			var prepErr error
-			if sp.prepare != nil {
-				prepared, prepErr = sp.prepare(ctx, s, c)
-			}
+			prepDone := sp.prepare == nil
 			err := sp.list(ctx, c, func(items []T) error {
 				for _, v := range items {
+					// The region-wide lookup runs after the list call succeeded, and
+					// only when there is something to enrich.
+					if !prepDone {
+						prepared, prepErr = sp.prepare(ctx, s, c)
+						prepDone = true
+					}
 					id := sp.id(v)
 					tags := tagMap(sp.tags(v), func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
 					name := tags["Name"]
@@ -213,6 +218,7 @@ func ec2VPCCollector() collector {
 		id:   func(v ec2types.Vpc) string { return aws.ToString(v.VpcId) },
 		tags: func(v ec2types.Vpc) []ec2types.Tag { return v.Tags },
 		prepare: func(ctx context.Context, s *scope, c *ec2.Client) (any, error) {
+			ctx = context.WithValue(ctx, enrichKey{}, true)
 			byResource := map[string][]any{}
 			p := ec2.NewDescribeFlowLogsPaginator(c, &ec2.DescribeFlowLogsInput{MaxResults: aws.Int32(1000)})
 			for p.HasMorePages() {

@@ -123,7 +123,11 @@ func collectIAM(ctx context.Context, s *scope) error {
 			}
 		}
 		for _, p := range out.Policies {
-			r, err := s.newResource(TypeIAMPolicy, aws.ToString(p.Arn), aws.ToString(p.PolicyName), providers.RegionGlobal, p)
+			name := aws.ToString(p.PolicyName)
+			if name == "" { // some emulators omit it; the ARN ends with the name
+				name = aws.ToString(p.Arn)[strings.LastIndex(aws.ToString(p.Arn), "/")+1:]
+			}
+			r, err := s.newResource(TypeIAMPolicy, aws.ToString(p.Arn), name, providers.RegionGlobal, p)
 			if err != nil {
 				return err
 			}

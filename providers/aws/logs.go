@@ -42,7 +42,7 @@ func logsLogGroupCollector() collector {
 					if err != nil {
 						return err
 					}
-					relate(r, "kms_key", aws.ToString(g.KmsKeyId), TypeKMSKey)
+					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(g.KmsKeyId)), TypeKMSKey)
 					if err := s.emit(ctx, r); err != nil {
 						return err
 					}

@@ -37,7 +37,7 @@ func rdsInstanceCollector() collector {
 						return err
 					}
 					r.Tags = rdsTags(db.TagList)
-					relate(r, "kms_key", aws.ToString(db.KmsKeyId), TypeKMSKey)
+					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(db.KmsKeyId)), TypeKMSKey)
 					for _, g := range db.VpcSecurityGroups {
 						relate(r, "security_group", s.ec2ARN("security-group", aws.ToString(g.VpcSecurityGroupId)), TypeEC2SecurityGroup)
 					}
@@ -71,7 +71,7 @@ func rdsClusterCollector() collector {
 						return err
 					}
 					r.Tags = rdsTags(cl.TagList)
-					relate(r, "kms_key", aws.ToString(cl.KmsKeyId), TypeKMSKey)
+					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(cl.KmsKeyId)), TypeKMSKey)
 					if err := s.emit(ctx, r); err != nil {
 						return err
 					}
@@ -102,7 +102,7 @@ func rdsSnapshotCollector() collector {
 						return err
 					}
 					r.Tags = rdsTags(snap.TagList)
-					relate(r, "kms_key", aws.ToString(snap.KmsKeyId), TypeKMSKey)
+					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(snap.KmsKeyId)), TypeKMSKey)
 					r.Properties["SnapshotAttributes"] = nil
 					if aws.ToString(snap.SnapshotType) == "manual" {
 						s.enrich(ctx, r, "SnapshotAttributes", "rds:DescribeDBSnapshotAttributes", nil, func(ctx context.Context) (any, error) {
