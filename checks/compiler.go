@@ -176,11 +176,24 @@ func (co *Compiler) compileExpr(field, text string, want *cel.Type, refs *proper
 // checker only knows as dyn) and costs for the Go functions of the library.
 type estimator struct{ size uint64 }
 
+// nestedSize is the size of a document value: at most size elements, each of which (list
+// elements, map keys and values) is again a document value, down to a depth beyond any
+// AWS document. Without the nesting, a loop over the elements of a bound or computed
+// list has an unknown (unbounded) cost.
+func (e estimator) nestedSize() *cost.SizeEstimate {
+	const depth = 12
+	var sz *cost.SizeEstimate
+	for range depth {
+		sz = &cost.SizeEstimate{Min: 0, Max: e.size, Elem: sz, Key: sz}
+	}
+	return sz
+}
+
 func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	if sz := n.ComputedSize(); sz != nil && sz.Max != math.MaxUint64 {
 		return nil
 	}
-	return &cost.SizeEstimate{Min: 0, Max: e.size}
+	return e.nestedSize()
 }
 
 func (e estimator) EstimateCallCost(function, _ string, _ *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {

@@ -92,6 +92,20 @@ func TestParseCheckProblems(t *testing.T) {
 	}
 }
 
+// TestCostEstimateOfNestedDocumentValues: loops over elements of bound or computed
+// lists (statements normalised to a list) have a bounded estimate.
+func TestCostEstimateOfNestedDocumentValues(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{
+		`cel.bind(st, type(resource.properties.D.Statement) == list ? resource.properties.D.Statement : [resource.properties.D.Statement], !st.exists(s, has(s.Condition) && "StringEquals" in s.Condition && "k" in s.Condition["StringEquals"] && !(s.Condition["StringEquals"]["k"] in ["*", "repo:*"])))`,
+		`resource.properties.Rules.exists(r, r.?Ranges.orValue([]).exists(x, cidr.is_public(x.CidrIp)))`,
+		`resource.properties.Entries.exists(e, !resource.properties.Entries.exists(d, d.RuleNumber < e.RuleNumber))`,
+	} {
+		_, err := checks.ParseCheck([]byte(withLine("assert:", "assert: '"+strings.ReplaceAll(expr, "'", "''")+"'")))
+		require.NoError(t, err, expr)
+	}
+}
+
 func TestParseCheckValid(t *testing.T) {
 	t.Parallel()
 	c, err := checks.ParseCheck([]byte(validCheck))
