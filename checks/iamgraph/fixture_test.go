@@ -162,3 +162,11 @@ func build(t testing.TB, res ...providers.Resource) *Graph {
 	require.NoError(t, err)
 	return g
 }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
