@@ -3,11 +3,11 @@ package aws
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -38,7 +38,8 @@ type Credentials struct {
 	EndpointURL string
 	// MaxAttempts bounds attempts per call, retries included. Default 8.
 	MaxAttempts int
-	// HTTPClient replaces the default HTTP client (tests, proxies).
+	// HTTPClient replaces the default HTTP client (tests, proxies). A plain
+	// *http.Client cannot be combined with AWS_CA_BUNDLE.
 	HTTPClient aws.HTTPClient
 }
 
@@ -65,7 +66,8 @@ func LoadConfig(ctx context.Context, c Credentials) (aws.Config, error) {
 	if c.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(c.HTTPClient))
 	} else {
-		opts = append(opts, config.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}))
+		// The buildable client honours AWS_CA_BUNDLE (a custom *http.Client cannot).
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(2*time.Minute)))
 	}
 	if c.AccessKeyID != "" {
 		opts = append(opts, config.WithCredentialsProvider(
