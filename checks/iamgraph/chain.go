@@ -65,7 +65,7 @@ func (g *Graph) Edges(ctx context.Context, methods []Method) (map[string][]Hop, 
 func (g *Graph) edgeVia(a, b *Principal, usable []*Method) string {
 	if b.Kind == KindUser {
 		for _, act := range []string{"iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"} {
-			if g.Allowed(a, act, b.ARN) {
+			if g.MayAllow(a, act) && g.Allowed(a, act, b.ARN) {
 				return act
 			}
 		}
@@ -74,8 +74,11 @@ func (g *Graph) edgeVia(a, b *Principal, usable []*Method) string {
 	if g.CanAssume(a, b) {
 		return "sts:AssumeRole"
 	}
-	if g.Allowed(a, "iam:UpdateAssumeRolePolicy", b.ARN) && g.Allowed(a, "sts:AssumeRole", b.ARN) {
+	if g.MayAllow(a, "iam:UpdateAssumeRolePolicy") && g.Allowed(a, "iam:UpdateAssumeRolePolicy", b.ARN) && g.Allowed(a, "sts:AssumeRole", b.ARN) {
 		return "iam:UpdateAssumeRolePolicy+sts:AssumeRole"
+	}
+	if len(usable) == 0 || !g.MayAllow(a, "iam:PassRole") {
+		return ""
 	}
 	for _, m := range usable {
 		if TrustsService(b, m.Service) && g.Allowed(a, "iam:PassRole", b.ARN) {

@@ -51,6 +51,10 @@ func (g *Graph) CanAssume(p, role *Principal) bool {
 	if p == role || role.Kind != KindRole {
 		return false
 	}
+	// Cheap pre-filters first, unmemoised: most pairs of a large estate stop here.
+	if !trustNames(role, p) || !(role.trustsNamedDirectly(p) || g.MayAllow(p, "sts:AssumeRole")) {
+		return false
+	}
 	key := "assume\x00" + role.ARN
 	p.mu.Lock()
 	v, ok := p.memo[key]
@@ -64,6 +68,90 @@ func (g *Graph) CanAssume(p, role *Principal) bool {
 	p.memo[key] = v
 	p.mu.Unlock()
 	return v
+}
+
+// trustNames is a cheap pre-filter of CanAssume: some Allow statement of the trust
+// policy names p's ARN, p's account, everyone, or uses NotPrincipal.
+func trustNames(role, p *Principal) bool {
+	if role.Trust == nil {
+		return false
+	}
+	root := "arn:" + partitionOf(p.ARN) + ":iam::" + p.Account + ":root"
+	for _, st := range role.Trust.Statements {
+		if st.Effect != iampolicy.Allow {
+			continue
+		}
+		if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
+			return true
+		}
+		if st.Principal == nil {
+			continue
+		}
+		for _, a := range st.Principal.AWS {
+			if a == p.ARN || a == p.Account || a == root {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trustsNamedDirectly reports whether the trust policy names p itself (not only its
+// account): then p needs no identity grant in the same account.
+func (role *Principal) trustsNamedDirectly(p *Principal) bool {
+	for _, st := range role.Trust.Statements {
+		if st.Effect != iampolicy.Allow {
+			continue
+		}
+		if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
+			return true
+		}
+		if st.Principal == nil {
+			continue
+		}
+		for _, a := range st.Principal.AWS {
+			if a == p.ARN {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// MayAllow is a cheap necessary condition for p being allowed action on anything:
+// some Allow statement of its identity policies matches the action (resources and
+// conditions ignored). It prunes the pairwise searches of Edges and CanAssume.
+func (g *Graph) MayAllow(p *Principal, action string) bool {
+	key := "may\x00" + strings.ToLower(action)
+	p.mu.Lock()
+	v, ok := p.memo[key]
+	p.mu.Unlock()
+	if ok {
+		return v
+	}
+	for _, np := range p.Policies {
+		for i := range np.Policy.Statements {
+			st := &np.Policy.Statements[i]
+			if st.Effect == iampolicy.Allow && statementHasAction(st, action) {
+				v = true
+				break
+			}
+		}
+		if v {
+			break
+		}
+	}
+	p.mu.Lock()
+	p.memo[key] = v
+	p.mu.Unlock()
+	return v
+}
+
+func partitionOf(arn string) string {
+	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
 }
 
 // TrustsService reports whether a role's trust policy has an Allow statement naming

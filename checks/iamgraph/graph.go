@@ -95,8 +95,12 @@ type Graph struct {
 	policies map[string]*managedPolicy      // customer-managed and supplied, by ARN
 	catalog  *iampolicy.Catalog
 
-	expandMu sync.Mutex
-	expanded map[string][]string
+	expandMu  sync.Mutex
+	expanded  map[string][]int // lower-case pattern -> indexes into actions
+	actions   []string         // every catalog action, sorted
+	actionIdx map[string]int
+	// stmtActions caches statementActions by action-pattern list.
+	stmtActions map[string][]int
 
 	probesOnce sync.Once
 	probes     []string
@@ -129,12 +133,13 @@ type BuildConfig struct {
 // account.
 func Build(resources []providers.Resource, cfg BuildConfig) (*Graph, error) {
 	g := &Graph{
-		SCPs:     cfg.SCPs,
-		byARN:    map[string]*Principal{},
-		groups:   map[string]*providers.Resource{},
-		policies: map[string]*managedPolicy{},
-		catalog:  cfg.Catalog,
-		expanded: map[string][]string{},
+		SCPs:        cfg.SCPs,
+		byARN:       map[string]*Principal{},
+		groups:      map[string]*providers.Resource{},
+		policies:    map[string]*managedPolicy{},
+		catalog:     cfg.Catalog,
+		expanded:    map[string][]int{},
+		stmtActions: map[string][]int{},
 	}
 	if g.catalog == nil {
 		g.catalog = iampolicy.DefaultCatalog()

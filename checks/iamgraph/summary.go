@@ -18,22 +18,41 @@ type ActionGrant struct {
 
 // expand returns the catalog actions matching an action pattern, cached per graph.
 func (g *Graph) expand(pattern string) []string {
+	idx := g.expandIdx(pattern)
+	out := make([]string, len(idx))
+	for i, k := range idx {
+		out[i] = g.actions[k]
+	}
+	return out
+}
+
+// expandIdx returns the indexes (into g.actions) of the catalog actions matching an
+// action pattern, cached per graph.
+func (g *Graph) expandIdx(pattern string) []int {
 	key := strings.ToLower(pattern)
 	g.expandMu.Lock()
-	v, ok := g.expanded[key]
-	g.expandMu.Unlock()
-	if ok {
+	defer g.expandMu.Unlock()
+	if g.actionIdx == nil {
+		g.actions = g.catalog.ExpandActions("*")
+		g.actionIdx = make(map[string]int, len(g.actions))
+		for i, a := range g.actions {
+			g.actionIdx[a] = i
+		}
+	}
+	if v, ok := g.expanded[key]; ok {
 		return v
 	}
-	v = g.catalog.ExpandActions(pattern)
-	g.expandMu.Lock()
+	names := g.catalog.ExpandActions(pattern)
+	v := make([]int, len(names))
+	for i, n := range names {
+		v[i] = g.actionIdx[n]
+	}
 	g.expanded[key] = v
-	g.expandMu.Unlock()
 	return v
 }
 
-// allCatalogActions returns every catalog action.
-func (g *Graph) allCatalogActions() []string { return g.expand("*") }
+// catalogSize is the number of catalog actions.
+func (g *Graph) catalogSize() int { return len(g.expandIdx("*")) }
 
 // requestResource turns a statement's resource pattern into a resource to ask about:
 // ${aws:username} becomes the user's name, other variables "*".
@@ -71,9 +90,14 @@ func requestResource(p *Principal, pattern string) string {
 // decided with iampolicy.Evaluate on the statement's resource patterns as written
 // (a pattern names the set it matches) until one is allowed.
 func (g *Graph) EffectiveActions(p *Principal) []ActionGrant {
-	resources := map[string][]string{}
-	add := func(action string, res []string) {
-		cur := resources[action]
+	n := g.catalogSize()
+	resources := make([][]string, n)
+	var candidates []int
+	add := func(k int, res []string) {
+		cur := resources[k]
+		if cur == nil {
+			candidates = append(candidates, k)
+		}
 	next:
 		for _, r := range res {
 			for _, c := range cur {
@@ -83,7 +107,7 @@ func (g *Graph) EffectiveActions(p *Principal) []ActionGrant {
 			}
 			cur = append(cur, r)
 		}
-		resources[action] = cur
+		resources[k] = cur
 	}
 	for _, np := range p.Policies {
 		for i := range np.Policy.Statements {
@@ -98,39 +122,87 @@ func (g *Graph) EffectiveActions(p *Principal) []ActionGrant {
 					res[k] = requestResource(p, r)
 				}
 			}
-			if len(st.NotAction) > 0 {
-				excluded := map[string]bool{}
-				for _, a := range st.NotAction {
-					for _, x := range g.expand(a) {
-						excluded[x] = true
-					}
-				}
-				for _, a := range g.allCatalogActions() {
-					if !excluded[a] {
-						add(a, res)
-					}
-				}
-				continue
-			}
-			for _, pat := range st.Action {
-				for _, a := range g.expand(pat) {
-					add(a, res)
-				}
+			for _, k := range g.statementActions(st) {
+				add(k, res)
 			}
 		}
 	}
-	out := make([]ActionGrant, 0, len(resources))
-	for action, res := range resources {
-		for _, r := range res {
-			if g.Decide(p, action, r, nil).Allowed {
+	// Evaluate depends on the action only through which statements' Action/NotAction
+	// match it, so actions with the same matching statements (across identity
+	// policies, boundary and SCPs) share their decision on a resource: one Evaluate
+	// per distinct signature and resource instead of one per action. Signatures are
+	// exact bitsets; a principal with more than sigBits statements is evaluated
+	// action by action.
+	sigs, exact := g.actionSignatures(p, n)
+	type decisionKey struct {
+		sig signature
+		res string
+	}
+	decided := map[decisionKey]bool{}
+	sort.Ints(candidates) // g.actions is sorted: the output is sorted by action
+	out := make([]ActionGrant, 0, len(candidates))
+	for _, k := range candidates {
+		action := g.actions[k]
+		for _, r := range resources[k] {
+			var ok bool
+			if exact {
+				key := decisionKey{sigs[k], r}
+				var seen bool
+				if ok, seen = decided[key]; !seen {
+					ok = g.Decide(p, action, r, nil).Allowed
+					decided[key] = ok
+				}
+			} else {
+				ok = g.Decide(p, action, r, nil).Allowed
+			}
+			if ok {
 				info, _ := g.catalog.Lookup(action)
 				out = append(out, ActionGrant{Action: action, Level: info.Level, Resource: r})
 				break
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Action < out[j].Action })
 	return out
+}
+
+// statementActions returns the indexes of the catalog actions a statement's Action
+// (or NotAction, as the complement) matches, without duplicates, cached per graph by
+// the statement's action patterns (policies repeat the same lists).
+func (g *Graph) statementActions(st *iampolicy.Statement) []int {
+	pats, not := st.Action, false
+	if len(st.NotAction) > 0 {
+		pats, not = st.NotAction, true
+	}
+	if len(pats) == 1 && !not {
+		return g.expandIdx(pats[0])
+	}
+	key := strings.ToLower(strings.Join(pats, "\x00"))
+	if not {
+		key = "!" + key
+	}
+	g.expandMu.Lock()
+	v, ok := g.stmtActions[key]
+	g.expandMu.Unlock()
+	if ok {
+		return v
+	}
+	n := g.catalogSize()
+	hit := make([]bool, n)
+	for _, pat := range pats {
+		for _, k := range g.expandIdx(pat) {
+			hit[k] = true
+		}
+	}
+	v = make([]int, 0, n)
+	for k := 0; k < n; k++ {
+		if hit[k] != not {
+			v = append(v, k)
+		}
+	}
+	g.expandMu.Lock()
+	g.stmtActions[key] = v
+	g.expandMu.Unlock()
+	return v
 }
 
 // EffectiveSummary answers "what can this principal do?": the number of catalog
@@ -145,4 +217,46 @@ func (g *Graph) EffectiveSummary(p *Principal) map[string]map[iampolicy.AccessLe
 		out[svc][a.Level]++
 	}
 	return out
+}
+
+// sigBits is the number of statements a signature can tell apart.
+const sigBits = 128
+
+// signature is a bitset of statement positions.
+type signature [sigBits / 64]uint64
+
+// actionSignatures returns, for every catalog action (by index), the set of statements
+// across the principal's identity policies, boundary and SCPs whose Action or
+// NotAction matches it; exact is false when there are more than sigBits statements.
+func (g *Graph) actionSignatures(p *Principal, n int) (sigs []signature, exact bool) {
+	var pols []*iampolicy.Policy
+	total := 0
+	for _, np := range p.Policies {
+		pols = append(pols, np.Policy)
+	}
+	if p.Boundary != nil {
+		pols = append(pols, p.Boundary.Policy)
+	}
+	for _, level := range g.SCPs {
+		for _, np := range level {
+			pols = append(pols, np.Policy)
+		}
+	}
+	for _, pol := range pols {
+		total += len(pol.Statements)
+	}
+	if total > sigBits {
+		return nil, false
+	}
+	sigs = make([]signature, n)
+	k := 0
+	for _, pol := range pols {
+		for i := range pol.Statements {
+			for _, a := range g.statementActions(&pol.Statements[i]) {
+				sigs[a][k/64] |= 1 << (k % 64)
+			}
+			k++
+		}
+	}
+	return sigs, true
 }

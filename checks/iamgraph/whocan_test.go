@@ -81,3 +81,61 @@ func TestEffectiveSummary(t *testing.T) {
 	require.Equal(t, countLevels("ec2"), sum["ec2"])
 	require.Len(t, sum, len(cat.Services())-1)
 }
+
+// TestEffectiveActionsMatchesNaive checks the signature sharing of EffectiveActions
+// against one Evaluate per candidate action and resource, on the benchmark's policy
+// shapes plus a boundary and SCPs.
+func TestEffectiveActionsMatchesNaive(t *testing.T) {
+	t.Parallel()
+	res := benchEstate(t, 40)
+	res = append(res, managed(t, "b", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["ec2:Terminate*","lambda:Delete*"],"Resource":"*"},{"Effect":"Deny","Action":"s3:GetObjectAcl","Resource":"*"}]}`, 1))
+	res = append(res, user(t, "bounded", inline(t, "UserPolicyList", allow("*")), boundary(policyARN("b"))))
+	scps := [][]iampolicy.NamedPolicy{{{Name: "full", Policy: iampolicy.MustParse(allow("*"))}, {Name: "deny-logs", Policy: iampolicy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["logs:Delete*","kms:Schedule*"],"Resource":"*"}]}`)}}}
+	g, err := Build(res, BuildConfig{SCPs: scps})
+	require.NoError(t, err)
+	for _, p := range g.Principals {
+		got := g.EffectiveActions(p)
+		var want []ActionGrant
+		for _, a := range g.actions {
+			for _, r := range naiveResources(p, a) {
+				if g.Decide(p, a, r, nil).Allowed {
+					info, _ := g.catalog.Lookup(a)
+					want = append(want, ActionGrant{Action: a, Level: info.Level, Resource: r})
+					break
+				}
+			}
+		}
+		require.Equal(t, len(want), len(got), p.ARN)
+		require.Equal(t, want, got, p.ARN)
+	}
+}
+
+// naiveResources lists, in statement order, the resources the Allow statements of p
+// that match action name.
+func naiveResources(p *Principal, action string) []string {
+	var out []string
+	for _, np := range p.Policies {
+		for _, st := range np.Policy.Statements {
+			if st.Effect != iampolicy.Allow || !statementHasAction(&st, action) {
+				continue
+			}
+			res := []string{"*"}
+			if len(st.Resource) > 0 {
+				res = nil
+				for _, r := range st.Resource {
+					res = append(res, requestResource(p, r))
+				}
+			}
+		next:
+			for _, r := range res {
+				for _, o := range out {
+					if o == r {
+						continue next
+					}
+				}
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
