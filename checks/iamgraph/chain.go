@@ -50,11 +50,22 @@ func (g *Graph) Edges(ctx context.Context, methods []Method) (map[string][]Hop, 
 				usable = append(usable, m)
 			}
 		}
+		f := edgeFlags{
+			assume:      g.MayAllow(a, "sts:AssumeRole"),
+			updateTrust: g.MayAllow(a, "iam:UpdateAssumeRolePolicy") && g.MayAllow(a, "sts:AssumeRole"),
+			passRole:    len(usable) > 0 && g.MayAllow(a, "iam:PassRole"),
+			usable:      usable,
+		}
+		for _, act := range userTakeover {
+			if g.MayAllow(a, act) {
+				f.userActions = append(f.userActions, act)
+			}
+		}
 		for _, b := range g.Principals {
 			if a == b {
 				continue
 			}
-			if via := g.edgeVia(a, b, usable); via != "" {
+			if via := g.edgeVia(a, b, &f); via != "" {
 				out[a.ARN] = append(out[a.ARN], Hop{From: a.ARN, To: b.ARN, Via: via})
 			}
 		}
@@ -62,25 +73,35 @@ func (g *Graph) Edges(ctx context.Context, methods []Method) (map[string][]Hop, 
 	return out, nil
 }
 
-func (g *Graph) edgeVia(a, b *Principal, usable []*Method) string {
+// userTakeover are the actions that let a principal act as another user.
+var userTakeover = []string{"iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"}
+
+// edgeFlags are the pre-computed, per-source facts that prune the pairwise search.
+type edgeFlags struct {
+	assume, updateTrust, passRole bool
+	userActions                   []string
+	usable                        []*Method
+}
+
+func (g *Graph) edgeVia(a, b *Principal, f *edgeFlags) string {
 	if b.Kind == KindUser {
-		for _, act := range []string{"iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"} {
-			if g.MayAllow(a, act) && g.Allowed(a, act, b.ARN) {
+		for _, act := range f.userActions {
+			if g.Allowed(a, act, b.ARN) {
 				return act
 			}
 		}
 		return ""
 	}
-	if g.CanAssume(a, b) {
+	if (f.assume || b.trustsNamedDirectly(a)) && g.CanAssume(a, b) {
 		return "sts:AssumeRole"
 	}
-	if g.MayAllow(a, "iam:UpdateAssumeRolePolicy") && g.Allowed(a, "iam:UpdateAssumeRolePolicy", b.ARN) && g.Allowed(a, "sts:AssumeRole", b.ARN) {
+	if f.updateTrust && g.Allowed(a, "iam:UpdateAssumeRolePolicy", b.ARN) && g.Allowed(a, "sts:AssumeRole", b.ARN) {
 		return "iam:UpdateAssumeRolePolicy+sts:AssumeRole"
 	}
-	if len(usable) == 0 || !g.MayAllow(a, "iam:PassRole") {
+	if !f.passRole {
 		return ""
 	}
-	for _, m := range usable {
+	for _, m := range f.usable {
 		if TrustsService(b, m.Service) && g.Allowed(a, "iam:PassRole", b.ARN) {
 			return "iam:PassRole+" + m.ID
 		}

@@ -70,61 +70,58 @@ func (g *Graph) CanAssume(p, role *Principal) bool {
 	return v
 }
 
+// trustIndex summarises whom a trust policy's Allow statements name, for the cheap
+// pre-filters of CanAssume.
+type trustIndex struct {
+	everyone bool            // Principal "*" or NotPrincipal
+	named    map[string]bool // AWS principals as written (ARNs, account ids)
+}
+
+func (role *Principal) trustIdx() *trustIndex {
+	role.trustOnce.Do(func() {
+		role.trustIndex = &trustIndex{named: map[string]bool{}}
+		if role.Trust == nil {
+			return
+		}
+		for _, st := range role.Trust.Statements {
+			if st.Effect != iampolicy.Allow {
+				continue
+			}
+			if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
+				role.trustIndex.everyone = true
+			}
+			if st.Principal != nil {
+				for _, a := range st.Principal.AWS {
+					role.trustIndex.named[a] = true
+				}
+			}
+		}
+	})
+	return role.trustIndex
+}
+
 // trustNames is a cheap pre-filter of CanAssume: some Allow statement of the trust
 // policy names p's ARN, p's account, everyone, or uses NotPrincipal.
 func trustNames(role, p *Principal) bool {
-	if role.Trust == nil {
-		return false
-	}
-	root := "arn:" + partitionOf(p.ARN) + ":iam::" + p.Account + ":root"
-	for _, st := range role.Trust.Statements {
-		if st.Effect != iampolicy.Allow {
-			continue
-		}
-		if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
-			return true
-		}
-		if st.Principal == nil {
-			continue
-		}
-		for _, a := range st.Principal.AWS {
-			if a == p.ARN || a == p.Account || a == root {
-				return true
-			}
-		}
-	}
-	return false
+	ti := role.trustIdx()
+	return ti.everyone || ti.named[p.ARN] || ti.named[p.Account] || ti.named[p.rootARN()]
 }
 
 // trustsNamedDirectly reports whether the trust policy names p itself (not only its
 // account): then p needs no identity grant in the same account.
 func (role *Principal) trustsNamedDirectly(p *Principal) bool {
-	for _, st := range role.Trust.Statements {
-		if st.Effect != iampolicy.Allow {
-			continue
-		}
-		if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
-			return true
-		}
-		if st.Principal == nil {
-			continue
-		}
-		for _, a := range st.Principal.AWS {
-			if a == p.ARN {
-				return true
-			}
-		}
-	}
-	return false
+	ti := role.trustIdx()
+	return ti.everyone || ti.named[p.ARN]
 }
+
+func (p *Principal) rootARN() string { return p.root }
 
 // MayAllow is a cheap necessary condition for p being allowed action on anything:
 // some Allow statement of its identity policies matches the action (resources and
 // conditions ignored). It prunes the pairwise searches of Edges and CanAssume.
 func (g *Graph) MayAllow(p *Principal, action string) bool {
-	key := "may\x00" + strings.ToLower(action)
 	p.mu.Lock()
-	v, ok := p.memo[key]
+	v, ok := p.mayMemo[action]
 	p.mu.Unlock()
 	if ok {
 		return v
@@ -142,7 +139,7 @@ func (g *Graph) MayAllow(p *Principal, action string) bool {
 		}
 	}
 	p.mu.Lock()
-	p.memo[key] = v
+	p.mayMemo[action] = v
 	p.mu.Unlock()
 	return v
 }
@@ -152,6 +149,24 @@ func partitionOf(arn string) string {
 		return parts[1]
 	}
 	return "aws"
+}
+
+// rolesTrusting returns the ARNs of the roles whose trust policy names service
+// (TrustsService), sorted, computed once per service.
+func (g *Graph) rolesTrusting(service string) []string {
+	g.expandMu.Lock()
+	defer g.expandMu.Unlock()
+	if v, ok := g.trusting[service]; ok {
+		return v
+	}
+	var out []string
+	for _, r := range g.Principals {
+		if r.Kind == KindRole && TrustsService(r, service) {
+			out = append(out, r.ARN)
+		}
+	}
+	g.trusting[service] = out
+	return out
 }
 
 // TrustsService reports whether a role's trust policy has an Allow statement naming
@@ -264,11 +279,7 @@ func (g *Graph) candidates(p *Principal, t Target, m *Method) []string {
 			}
 		}
 	case TargetPassRole:
-		for _, r := range g.Principals {
-			if r.Kind == KindRole && TrustsService(r, m.Service) {
-				out = append(out, r.ARN)
-			}
-		}
+		out = append(out, g.rolesTrusting(m.Service)...)
 	case TargetPrivilegedRole:
 		for _, r := range g.Principals {
 			if r.Kind == KindRole && r != p && g.CanAssume(p, r) && g.AdminEquivalent(r).Admin {
@@ -324,15 +335,11 @@ func (g *Graph) EvaluateMethod(p *Principal, m *Method) (MethodMatch, bool) {
 			return MethodMatch{}, false
 		}
 	}
-	if m.RoleForService != "" {
-		found := false
-		for _, r := range g.Principals {
-			if r.Kind == KindRole && TrustsService(r, m.RoleForService) {
-				found = true
-				break
-			}
-		}
-		if !found {
+	if m.RoleForService != "" && len(g.rolesTrusting(m.RoleForService)) == 0 {
+		return MethodMatch{}, false
+	}
+	for _, r := range m.Requires {
+		if r.Target != TargetAny && r.Target != TargetPrivilegedRole && !g.MayAllow(p, r.Action) {
 			return MethodMatch{}, false
 		}
 	}

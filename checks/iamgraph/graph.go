@@ -75,6 +75,94 @@ type Principal struct {
 	req  iampolicy.RequestPrincipal
 	mu   sync.Mutex
 	memo map[string]bool
+
+	allowsOnce sync.Once
+	allows     []allowStmt
+	mayMemo    map[string]bool // MayAllow by action as asked
+	trustOnce  sync.Once
+	trustIndex *trustIndex
+	root       string
+}
+
+// allowStmt is an identity Allow statement prepared for the mayAllowOn pre-filter.
+type allowStmt struct {
+	actions   []string // lower case
+	notAction bool
+	resources []string // policy variables replaced by "*"
+	notRes    bool
+}
+
+// mayAllowOn reports whether some identity Allow statement of p matches action and
+// resource, ignoring conditions (a necessary condition for Decide to allow without a
+// resource policy).
+func (p *Principal) mayAllowOn(action, resource string) bool {
+	p.allowsOnce.Do(func() {
+		for _, np := range p.Policies {
+			for _, st := range np.Policy.Statements {
+				if st.Effect != iampolicy.Allow {
+					continue
+				}
+				a := allowStmt{actions: st.Action, resources: st.Resource}
+				if len(st.NotAction) > 0 {
+					a.actions, a.notAction = st.NotAction, true
+				}
+				if len(st.NotResource) > 0 {
+					a.resources, a.notRes = st.NotResource, true
+				}
+				lower := make([]string, len(a.actions))
+				for i, x := range a.actions {
+					lower[i] = strings.ToLower(x)
+				}
+				a.actions = lower
+				res := make([]string, len(a.resources))
+				for i, r := range a.resources {
+					res[i] = wildcardVariables(r)
+				}
+				a.resources = res
+				p.allows = append(p.allows, a)
+			}
+		}
+	})
+	act := strings.ToLower(action)
+	for i := range p.allows {
+		a := &p.allows[i]
+		hit := false
+		for _, pat := range a.actions {
+			if glob(pat, act) {
+				hit = true
+				break
+			}
+		}
+		if hit == a.notAction {
+			continue
+		}
+		if len(a.resources) == 0 || a.notRes {
+			// No Resource (not valid in identity policies) or NotResource: the
+			// exclusion may not apply; keep the worst case.
+			return true
+		}
+		for _, r := range a.resources {
+			if glob(r, resource) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wildcardVariables replaces every ${...} policy variable of a resource pattern by "*".
+func wildcardVariables(pattern string) string {
+	for {
+		i := strings.Index(pattern, "${")
+		if i < 0 {
+			return pattern
+		}
+		j := strings.IndexByte(pattern[i:], '}')
+		if j < 0 {
+			return pattern
+		}
+		pattern = pattern[:i] + "*" + pattern[i+j+1:]
+	}
 }
 
 // Graph is the IAM estate of one account: principals, groups, customer-managed
@@ -101,6 +189,8 @@ type Graph struct {
 	actionIdx map[string]int
 	// stmtActions caches statementActions by action-pattern list.
 	stmtActions map[string][]int
+	// trusting caches rolesTrusting by service principal.
+	trusting map[string][]string
 
 	probesOnce sync.Once
 	probes     []string
@@ -140,6 +230,7 @@ func Build(resources []providers.Resource, cfg BuildConfig) (*Graph, error) {
 		catalog:     cfg.Catalog,
 		expanded:    map[string][]int{},
 		stmtActions: map[string][]int{},
+		trusting:    map[string][]string{},
 	}
 	if g.catalog == nil {
 		g.catalog = iampolicy.DefaultCatalog()
@@ -233,7 +324,7 @@ func (g *Graph) addManaged(arn string, doc any, versions int) {
 }
 
 func (g *Graph) newPrincipal(r *providers.Resource, kind PrincipalKind, nameKey string) *Principal {
-	p := &Principal{ARN: r.NativeID, Kind: kind, Account: r.AccountID, Tags: r.Tags, Doc: r, memo: map[string]bool{}}
+	p := &Principal{ARN: r.NativeID, Kind: kind, Account: r.AccountID, Tags: r.Tags, Doc: r, memo: map[string]bool{}, mayMemo: map[string]bool{}}
 	p.Name, _ = r.Properties[nameKey].(string)
 	if p.Name == "" {
 		p.Name = r.Name
@@ -329,6 +420,7 @@ func (g *Graph) finish(p *Principal) {
 			p.Boundary = &iampolicy.NamedPolicy{Name: p.BoundaryARN, Policy: mp.policy}
 		}
 	}
+	p.root = "arn:" + partitionOf(p.ARN) + ":iam::" + p.Account + ":root"
 	p.set = iampolicy.PolicySet{SCPs: g.SCPs, PermissionsBoundary: p.Boundary, IdentityPolicies: p.Policies}
 	p.req = iampolicy.RequestPrincipal{ARN: p.ARN, Account: p.Account, Tags: p.Tags}
 	if p.Kind == KindUser {
@@ -375,8 +467,14 @@ func (g *Graph) Decide(p *Principal, action, resource string, resourcePolicy *ia
 	return iampolicy.Evaluate(iampolicy.Request{Principal: p.req, Action: action, Resource: resource, ResourceAccount: arnAccountOr(resource, p.Account)}, set)
 }
 
-// Allowed is Decide without a resource policy, memoised per principal.
+// Allowed is Decide without a resource policy, memoised per principal. A cheap
+// necessary condition (some identity Allow statement matches the action and the
+// resource, conditions ignored) is checked first: most questions of the pairwise
+// analyses stop there.
 func (g *Graph) Allowed(p *Principal, action, resource string) bool {
+	if !p.mayAllowOn(action, resource) {
+		return false
+	}
 	key := strings.ToLower(action) + "\x00" + resource
 	p.mu.Lock()
 	v, ok := p.memo[key]
@@ -427,11 +525,11 @@ func isAccountID(s string) bool {
 
 // matchAction matches an IAM action pattern (case-insensitive, * and ?) against an action.
 func matchAction(pattern, action string) bool {
-	return globFold(strings.ToLower(pattern), strings.ToLower(action))
+	return glob(strings.ToLower(pattern), strings.ToLower(action))
 }
 
-// globFold matches s against p where * is any run and ? one character.
-func globFold(p, s string) bool {
+// glob matches s against p (case-sensitive) where * is any run and ? one character.
+func glob(p, s string) bool {
 	px, sx := 0, 0
 	nextP, nextS := -1, -1
 	for px < len(p) || sx < len(s) {
