@@ -64,6 +64,23 @@ func allCollectors() []collector {
 		lambdaFunctionCollector(),
 		eksClusterCollector(),
 		ecrRepositoryCollector(),
+		elbv2Collector(),
+		elbClassicCollector(),
+		configCollector(),
+		guardDutyCollector(),
+		securityHubCollector(),
+		accessAnalyzerCollector(),
+		secretsManagerCollector(),
+		acmCollector(),
+		efsCollector(),
+		ecsTaskDefinitionCollector(),
+		elastiCacheCollector(),
+		redshiftCollector(),
+		openSearchCollector(),
+		backupCollector(),
+		cloudFrontCollector(),
+		apiGatewayCollector(),
+		wafv2Collector(),
 	}
 }
 
@@ -219,4 +236,17 @@ func tagMap[T any](tags []T, kv func(T) (*string, *string)) map[string]string {
 		}
 	}
 	return m
+}
+
+// emitDoc builds a document of type typ in the unit's region from v, lets finish add
+// relations and enrichment, and emits it.
+func (s *scope) emitDoc(ctx context.Context, typ, nativeID, name string, v any, finish func(r *providers.Resource)) error {
+	r, err := s.newResource(typ, nativeID, name, s.region, v)
+	if err != nil {
+		return err
+	}
+	if finish != nil {
+		finish(r)
+	}
+	return s.emit(ctx, r)
 }

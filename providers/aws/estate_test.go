@@ -199,6 +199,8 @@ func seedEstate(t testing.TB, srv *awstest.Server) {
 	must(ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("web")}))
 	must(ecrc.SetRepositoryPolicy(ctx, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("web"), PolicyText: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`)}))
 
+	seedMoreServices(t, cfg, subnet.Subnet.SubnetId, vpcID, sg.GroupId, role.Role.Arn, instanceID)
+
 	// regionB: one security group and a KMS key, so that per-region units differ.
 	ecB := ec2.NewFromConfig(cfgB)
 	must(ecB.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("db"), Description: aws.String("database")}))

@@ -60,13 +60,23 @@ var (
 	timeRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?`)
 	uuidRe = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	// ec2IDRe matches EC2-style ids ("sg-0123abcd", "i-0123456789abcdef0").
-	ec2IDRe       = regexp.MustCompile(`\b(acl|aclassoc|iip-assoc|pl|ami|attach|dopt|eipalloc|eipassoc|eni|fl|i|igw|key|lt|nat|pcx|r|rtb|rtbassoc|sg|snap|subnet|subnet-cidr-assoc|vol|vpc|vpc-cidr-assoc|vpce)-[0-9a-f]{8,17}\b`)
+	ec2IDRe       = regexp.MustCompile(`\b(acl|aclassoc|fs|iip-assoc|pl|ami|attach|dopt|eipalloc|eipassoc|eni|fl|i|igw|key|lt|nat|pcx|r|rtb|rtbassoc|sg|snap|subnet|subnet-cidr-assoc|vol|vpc|vpc-cidr-assoc|vpce)-[0-9a-f]{8,17}\b`)
 	ipRe          = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b(/\d+)?`)
 	hostRe        = regexp.MustCompile(`\b(ip|ec2)-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\b`)
 	orgRe         = regexp.MustCompile(`\b(o|r|ou)-[0-9a-z]{4,32}\b`)
 	rdsAutoSnapRe = regexp.MustCompile(`(rds:[a-z0-9-]+-)\d{4}-\d{2}-\d{2}-\d{2}-\d{2}`)
-	motoURLRe     = regexp.MustCompile(`https?://127\.0\.0\.1:\d+`)
-	akiaRe        = regexp.MustCompile(`\bAKIA[A-Z0-9]{16}\b`)
+	// suffixRes keep the prefix ($1) of ids whose tail is random.
+	suffixRes = []*regexp.Regexp{
+		regexp.MustCompile(`(secret:[A-Za-z0-9/_+=.@-]+-)[A-Za-z0-9]{6}\b`),
+		regexp.MustCompile(`(distribution/)[A-Z0-9]+`),
+		regexp.MustCompile(`\b()[a-z0-9]+\.cloudfront\.net`),
+		regexp.MustCompile(`(restapis/)[a-z0-9]{10}`),
+		regexp.MustCompile(`\b()[0-9a-f]{32}\b`),
+		regexp.MustCompile(`\b()[0-9a-f]{16}\b`),
+		regexp.MustCompile(`\b()[A-Za-z0-9]{48}\b`),
+	}
+	motoURLRe = regexp.MustCompile(`https?://127\.0\.0\.1:\d+`)
+	akiaRe    = regexp.MustCompile(`\bAKIA[A-Z0-9]{16}\b`)
 )
 
 // randomKeys are properties whose values moto makes up at random.
@@ -79,6 +89,7 @@ var randomKeys = map[string]bool{
 	"CreationTime": true, "CreatedTimestamp": true, "LastModifiedTimestamp": true, "Data": true,
 	"Endpoint": true, "ReaderEndpoint": true, "HostedZoneId": true, "Issuer": true, "KeyFingerprint": true,
 	"AvailabilityZone": true, "AvailabilityZoneId": true, "Address": true, "LatestRestorableTime": true,
+	"Id": true, "DeploymentId": true, "RootResourceId": true, "DetectorId": true,
 	"PrivateIpAddress": true, "PublicIpAddress": true, "PublicIp": true, "PrivateDnsName": true, "PublicDnsName": true,
 }
 
@@ -145,7 +156,7 @@ func scrub(v any, ph *placeholders, key string) any {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
-			out[k] = scrub(e, ph, k)
+			out[uuidRe.ReplaceAllString(k, "<uuid>")] = scrub(e, ph, k)
 		}
 		return out
 	case []any:
@@ -161,6 +172,9 @@ func scrub(v any, ph *placeholders, key string) any {
 		s := timeRe.ReplaceAllString(v, "<time>")
 		s = rdsAutoSnapRe.ReplaceAllString(s, "$1<time>")
 		s = motoURLRe.ReplaceAllString(s, "<moto>")
+		for _, r := range suffixRes {
+			s = r.ReplaceAllString(s, "$1<id>")
+		}
 		s = uuidRe.ReplaceAllStringFunc(s, func(m string) string { return ph.get("uuid", m) })
 		s = akiaRe.ReplaceAllStringFunc(s, func(m string) string { return ph.get("access-key", m) })
 		s = orgRe.ReplaceAllStringFunc(s, func(m string) string { return ph.get(m[:strings.Index(m, "-")], m) })

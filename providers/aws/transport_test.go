@@ -41,7 +41,8 @@ type rule struct {
 }
 
 // transport is an http.RoundTripper in front of moto that records operations and
-// applies rules per operation ("EC2:DescribeSecurityGroups").
+// answers some of them ("EC2:DescribeSecurityGroups"): injected faults first, then the
+// motoGaps fixtures, else moto.
 type transport struct {
 	base http.RoundTripper
 
@@ -83,6 +84,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.calls = append(t.calls, op)
 	r := t.rules[op]
 	var answer *rule
+	if fixture, ok := motoGaps[op]; ok && r == nil {
+		answer = &fixture
+	}
 	if r != nil {
 		cp := *r
 		answer = &cp
@@ -103,7 +107,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	service := op[:strings.Index(op, ":")]
 	if answer.code == "" {
-		return response(req, answer.status, contentType(service), answer.body, nil), nil
+		body := strings.ReplaceAll(answer.body, "{region}", requestRegion(req))
+		return response(req, answer.status, contentType(service), body, nil), nil
 	}
 	body, header := errorBody(service, answer.code, "injected by test")
 	return response(req, answer.status, contentType(service), body, header), nil
@@ -111,13 +116,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // queryServices answer errors in the AWS query XML format; restXMLServices in S3's.
 var (
-	queryServices   = []string{"IAM", "STS", "SNS", "RDS", "CloudWatch", "ElastiCache", "Redshift", "Elastic Load Balancing", "Elastic Load Balancing v2"}
-	restXMLServices = []string{"S3", "S3 Control", "CloudFront"}
+	queryServices   = []string{"IAM", "STS", "SNS", "RDS", "CloudWatch", "ElastiCache", "Redshift", "Elastic Load Balancing", "Elastic Load Balancing v2", "CloudFront"}
+	restXMLServices = []string{"S3", "S3 Control"}
 )
 
 func contentType(service string) string {
 	switch {
 	case service == "EC2" || slices.Contains(queryServices, service) || slices.Contains(restXMLServices, service):
+		// CloudFront is REST-XML with the query protocol's wrapped error shape.
 		return "text/xml"
 	default:
 		return "application/x-amz-json-1.1"
@@ -162,5 +168,24 @@ func response(req *http.Request, status int, ctype, body string, header http.Hea
 var motoGaps = map[string]rule{
 	"EC2:GetEbsDefaultKmsKeyId": {status: 200, body: `<?xml version="1.0" encoding="UTF-8"?>
 <GetEbsDefaultKmsKeyIdResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>test</requestId><kmsKeyId>alias/aws/ebs</kmsKeyId></GetEbsDefaultKmsKeyIdResponse>`},
-	"Lambda:ListFunctionUrlConfigs": {status: 200, body: `{"FunctionUrlConfigs":[{"AuthType":"NONE","CreationTime":"2026-01-01T00:00:00.000+0000","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:resize","FunctionUrl":"https://abc.lambda-url.us-east-1.on.aws/","LastModifiedTime":"2026-01-01T00:00:00.000+0000","InvokeMode":"BUFFERED"}]}`},
+	// moto has no IAM Access Analyzer at all; "{region}" is the request's region.
+	"AccessAnalyzer:ListAnalyzers":      {status: 200, body: `{"analyzers":[{"arn":"arn:aws:access-analyzer:{region}:123456789012:analyzer/account","name":"account","type":"ACCOUNT","status":"ACTIVE","createdAt":"2026-01-01T00:00:00Z","tags":{"team":"sec"}}]}`},
+	"Backup:GetBackupVaultAccessPolicy": {status: 200, body: `{"BackupVaultArn":"arn:aws:backup:{region}:123456789012:backup-vault:main","BackupVaultName":"main","Policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"backup:DeleteRecoveryPoint\",\"Resource\":\"*\"}]}"}`},
+	"SecurityHub:GetEnabledStandards":   {status: 200, body: `{"StandardsSubscriptions":[{"StandardsArn":"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0","StandardsInput":{},"StandardsStatus":"READY","StandardsSubscriptionArn":"arn:aws:securityhub:{region}:123456789012:subscription/aws-foundational-security-best-practices/v/1.0.0"}]}`},
+	"Lambda:ListFunctionUrlConfigs":     {status: 200, body: `{"FunctionUrlConfigs":[{"AuthType":"NONE","CreationTime":"2026-01-01T00:00:00.000+0000","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:resize","FunctionUrl":"https://abc.lambda-url.us-east-1.on.aws/","LastModifiedTime":"2026-01-01T00:00:00.000+0000","InvokeMode":"BUFFERED"}]}`},
+}
+
+// requestRegion is the region in the request's SigV4 credential scope.
+func requestRegion(req *http.Request) string {
+	// Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/service/aws4_request, ...
+	auth := req.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	if i < 0 {
+		return ""
+	}
+	parts := strings.Split(strings.SplitN(auth[i+len("Credential="):], ",", 2)[0], "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
 }
