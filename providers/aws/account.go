@@ -2,6 +2,7 @@ package aws
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -11,13 +12,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/vigilsec/vigil/providers"
@@ -114,6 +121,7 @@ func collectAccount(ctx context.Context, s *scope) error {
 		}
 		return byRegion, nil
 	})
+	accountRegionalServices(ctx, s, r)
 	org := organizations.NewFromConfig(s.cfg)
 	s.enrich(ctx, r, "Organization", "organizations:DescribeOrganization", []string{"AWSOrganizationsNotInUseException"}, func(ctx context.Context) (any, error) {
 		out, err := org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
@@ -202,4 +210,106 @@ func (f fixedS3ControlEndpoint) ResolveEndpoint(context.Context, s3control.Endpo
 		return smithyendpoints.Endpoint{}, fmt.Errorf("parse s3control endpoint %q: %w", f.raw, err)
 	}
 	return smithyendpoints.Endpoint{URI: *u}, nil
+}
+
+// accountRegionalServices adds the per-region enablement of the account-wide
+// detective services, so that one check on the account document can ask "is GuardDuty
+// on in every region" (a check sees one document at a time). Each key maps region ->
+// value; a failure in any region is one gap on the key.
+func accountRegionalServices(ctx context.Context, s *scope, r *providers.Resource) {
+	perRegion := func(key, op string, call func(ctx context.Context, cfg aws.Config) (any, error)) {
+		s.enrich(ctx, r, key, op, nil, func(ctx context.Context) (any, error) {
+			byRegion := map[string]any{}
+			for _, region := range s.p.regions {
+				v, err := call(ctx, s.p.regionConfig(region))
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", region, err)
+				}
+				jv, err := jsonValue(v)
+				if err != nil {
+					return nil, err
+				}
+				byRegion[region] = jv
+			}
+			return byRegion, nil
+		})
+	}
+	perRegion("GuardDutyDetectorIds", "guardduty:ListDetectors", func(ctx context.Context, cfg aws.Config) (any, error) {
+		var ids []string
+		p := guardduty.NewListDetectorsPaginator(guardduty.NewFromConfig(cfg), &guardduty.ListDetectorsInput{})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, out.DetectorIds...)
+		}
+		return nonNil(ids), nil
+	})
+	perRegion("SecurityHubArn", "securityhub:DescribeHub", func(ctx context.Context, cfg aws.Config) (any, error) {
+		out, err := securityhub.NewFromConfig(cfg).DescribeHub(ctx, &securityhub.DescribeHubInput{})
+		if isCode(err, "InvalidAccessException", "ResourceNotFoundException") {
+			return nil, nil // not enabled in this region
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out.HubArn, nil
+	})
+	perRegion("ConfigRecorderStatus", "config:DescribeConfigurationRecorderStatus", func(ctx context.Context, cfg aws.Config) (any, error) {
+		out, err := configservice.NewFromConfig(cfg).DescribeConfigurationRecorderStatus(ctx, &configservice.DescribeConfigurationRecorderStatusInput{})
+		if err != nil {
+			return nil, err
+		}
+		return nonNil(out.ConfigurationRecordersStatus), nil
+	})
+	perRegion("AccessAnalyzers", "access-analyzer:ListAnalyzers", func(ctx context.Context, cfg aws.Config) (any, error) {
+		var all []aatypes.AnalyzerSummary
+		p := accessanalyzer.NewListAnalyzersPaginator(accessanalyzer.NewFromConfig(cfg), &accessanalyzer.ListAnalyzersInput{})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, out.Analyzers...)
+		}
+		return nonNil(all), nil
+	})
+	// Multi-region trails are visible from the home region: DescribeTrails with shadow
+	// trails lists them all, whatever region they live in.
+	s.enrich(ctx, r, "MultiRegionTrails", "cloudtrail:DescribeTrails", nil, func(ctx context.Context) (any, error) {
+		ct := cloudtrail.NewFromConfig(s.cfg)
+		out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+		if err != nil {
+			return nil, err
+		}
+		trails := []any{}
+		for _, t := range out.TrailList {
+			if !aws.ToBool(t.IsMultiRegionTrail) {
+				continue
+			}
+			home := cloudtrail.NewFromConfig(s.p.regionConfig(cmp.Or(aws.ToString(t.HomeRegion), s.cfg.Region)))
+			st, err := home.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: t.TrailARN})
+			if err != nil {
+				return nil, err
+			}
+			sel, err := home.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: t.TrailARN})
+			if err != nil {
+				return nil, err
+			}
+			v, err := jsonValue(t)
+			if err != nil {
+				return nil, err
+			}
+			m := v.(map[string]any)
+			m["IsLogging"] = aws.ToBool(st.IsLogging)
+			evs, err := jsonValue(map[string]any{"EventSelectors": nonNil(sel.EventSelectors), "AdvancedEventSelectors": nonNil(sel.AdvancedEventSelectors)})
+			if err != nil {
+				return nil, err
+			}
+			m["EventSelectors"] = evs
+			trails = append(trails, m)
+		}
+		return trails, nil
+	})
 }
