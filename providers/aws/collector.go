@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilsec/vigil/providers"
 )
@@ -93,7 +95,33 @@ type scope struct {
 	log    *slog.Logger
 	types  []string
 	emitFn providers.EmitFunc
+	// emitMu serialises emitFn: documents of one unit are built concurrently (see
+	// workers) but EmitFunc implementations need not be safe for concurrent use.
+	emitMu sync.Mutex
 }
+
+// workers runs the per-resource work of a unit (enrichment calls, then emit) on at
+// most Config.ResourceConcurrency goroutines: enrichment is one to a dozen sequential
+// calls per resource, and doing resources one by one makes a large unit as slow as
+// the sum of their latencies.
+type workers struct {
+	g   *errgroup.Group
+	ctx context.Context
+}
+
+func (s *scope) workers(ctx context.Context) *workers {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.p.resConc)
+	return &workers{g: g, ctx: gctx}
+}
+
+// Go runs fn with the group's context; the first error cancels the others.
+func (w *workers) Go(fn func(ctx context.Context) error) {
+	w.g.Go(func() error { return fn(w.ctx) })
+}
+
+// Wait waits for every fn and returns the first error.
+func (w *workers) Wait() error { return w.g.Wait() }
 
 // fail classifies the failure of a list call, which fails the unit.
 func (s *scope) fail(err error, op string) error {
@@ -131,6 +159,8 @@ func (s *scope) emit(ctx context.Context, r *providers.Resource) error {
 	if r.Tags == nil {
 		r.Tags = map[string]string{}
 	}
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
 	return s.emitFn(ctx, *r)
 }
 

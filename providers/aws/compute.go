@@ -26,39 +26,42 @@ func dynamodbTableCollector() collector {
 		collect: func(ctx context.Context, s *scope) error {
 			c := dynamodb.NewFromConfig(s.cfg)
 			p := dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{})
+			w := s.workers(ctx)
+			defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 			for p.HasMorePages() {
 				out, err := p.NextPage(ctx)
 				if err != nil {
+					_ = w.Wait()
 					return s.fail(err, "dynamodb:ListTables")
 				}
 				for _, name := range out.TableNames {
-					r, err := s.newResource(TypeDynamoDBTable, s.arn("dynamodb", s.region, "table/"+name), name, s.region, map[string]any{"TableName": name})
-					if err != nil {
-						return err
-					}
-					s.enrich(ctx, r, "Table", "dynamodb:DescribeTable", nil, func(ctx context.Context) (any, error) {
-						out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+					w.Go(func(ctx context.Context) error {
+						r, err := s.newResource(TypeDynamoDBTable, s.arn("dynamodb", s.region, "table/"+name), name, s.region, map[string]any{"TableName": name})
 						if err != nil {
-							return nil, err
+							return err
 						}
-						if out.Table != nil && out.Table.SSEDescription != nil {
-							relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(out.Table.SSEDescription.KMSMasterKeyArn)), TypeKMSKey)
-						}
-						return out.Table, nil
+						s.enrich(ctx, r, "Table", "dynamodb:DescribeTable", nil, func(ctx context.Context) (any, error) {
+							out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+							if err != nil {
+								return nil, err
+							}
+							if out.Table != nil && out.Table.SSEDescription != nil {
+								relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(out.Table.SSEDescription.KMSMasterKeyArn)), TypeKMSKey)
+							}
+							return out.Table, nil
+						})
+						s.enrich(ctx, r, "ContinuousBackupsDescription", "dynamodb:DescribeContinuousBackups", nil, func(ctx context.Context) (any, error) {
+							out, err := c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+							if err != nil {
+								return nil, err
+							}
+							return out.ContinuousBackupsDescription, nil
+						})
+						return s.emit(ctx, r)
 					})
-					s.enrich(ctx, r, "ContinuousBackupsDescription", "dynamodb:DescribeContinuousBackups", nil, func(ctx context.Context) (any, error) {
-						out, err := c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
-						if err != nil {
-							return nil, err
-						}
-						return out.ContinuousBackupsDescription, nil
-					})
-					if err := s.emit(ctx, r); err != nil {
-						return err
-					}
 				}
 			}
-			return nil
+			return w.Wait()
 		},
 	}
 }
@@ -71,61 +74,64 @@ func lambdaFunctionCollector() collector {
 		collect: func(ctx context.Context, s *scope) error {
 			c := lambda.NewFromConfig(s.cfg)
 			p := lambda.NewListFunctionsPaginator(c, &lambda.ListFunctionsInput{})
+			w := s.workers(ctx)
+			defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 			for p.HasMorePages() {
 				out, err := p.NextPage(ctx)
 				if err != nil {
+					_ = w.Wait()
 					return s.fail(err, "lambda:ListFunctions")
 				}
 				for _, f := range out.Functions {
-					// Environment variables often hold secrets: keep the names only.
-					if f.Environment != nil {
-						for k := range f.Environment.Variables {
-							f.Environment.Variables[k] = ""
+					w.Go(func(ctx context.Context) error {
+						// Environment variables often hold secrets: keep the names only.
+						if f.Environment != nil {
+							for k := range f.Environment.Variables {
+								f.Environment.Variables[k] = ""
+							}
 						}
-					}
-					r, err := s.newResource(TypeLambdaFunction, aws.ToString(f.FunctionArn), aws.ToString(f.FunctionName), s.region, f)
-					if err != nil {
-						return err
-					}
-					relate(r, "role", aws.ToString(f.Role), TypeIAMRole)
-					relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(f.KMSKeyArn)), TypeKMSKey)
-					if f.VpcConfig != nil {
-						for _, g := range f.VpcConfig.SecurityGroupIds {
-							relate(r, "security_group", s.ec2ARN("security-group", g), TypeEC2SecurityGroup)
-						}
-					}
-					name := f.FunctionName
-					s.enrich(ctx, r, "Policy", "lambda:GetPolicy", []string{"ResourceNotFoundException"}, func(ctx context.Context) (any, error) {
-						out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: name})
+						r, err := s.newResource(TypeLambdaFunction, aws.ToString(f.FunctionArn), aws.ToString(f.FunctionName), s.region, f)
 						if err != nil {
-							return nil, err
+							return err
 						}
-						return parsePolicyPtr(out.Policy), nil
-					})
-					s.enrich(ctx, r, "FunctionUrlConfigs", "lambda:ListFunctionUrlConfigs", nil, func(ctx context.Context) (any, error) {
-						var all []any
-						p := lambda.NewListFunctionUrlConfigsPaginator(c, &lambda.ListFunctionUrlConfigsInput{FunctionName: name})
-						for p.HasMorePages() {
-							out, err := p.NextPage(ctx)
+						relate(r, "role", aws.ToString(f.Role), TypeIAMRole)
+						relate(r, "kms_key", s.kmsKeyARN(s.region, aws.ToString(f.KMSKeyArn)), TypeKMSKey)
+						if f.VpcConfig != nil {
+							for _, g := range f.VpcConfig.SecurityGroupIds {
+								relate(r, "security_group", s.ec2ARN("security-group", g), TypeEC2SecurityGroup)
+							}
+						}
+						name := f.FunctionName
+						s.enrich(ctx, r, "Policy", "lambda:GetPolicy", []string{"ResourceNotFoundException"}, func(ctx context.Context) (any, error) {
+							out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: name})
 							if err != nil {
 								return nil, err
 							}
-							for _, u := range out.FunctionUrlConfigs {
-								v, err := jsonValue(u)
+							return parsePolicyPtr(out.Policy), nil
+						})
+						s.enrich(ctx, r, "FunctionUrlConfigs", "lambda:ListFunctionUrlConfigs", nil, func(ctx context.Context) (any, error) {
+							var all []any
+							p := lambda.NewListFunctionUrlConfigsPaginator(c, &lambda.ListFunctionUrlConfigsInput{FunctionName: name})
+							for p.HasMorePages() {
+								out, err := p.NextPage(ctx)
 								if err != nil {
 									return nil, err
 								}
-								all = append(all, v)
+								for _, u := range out.FunctionUrlConfigs {
+									v, err := jsonValue(u)
+									if err != nil {
+										return nil, err
+									}
+									all = append(all, v)
+								}
 							}
-						}
-						return nonNil(all), nil
+							return nonNil(all), nil
+						})
+						return s.emit(ctx, r)
 					})
-					if err := s.emit(ctx, r); err != nil {
-						return err
-					}
 				}
 			}
-			return nil
+			return w.Wait()
 		},
 	}
 }

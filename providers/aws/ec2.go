@@ -57,6 +57,8 @@ func (sp ec2Spec[T]) collector() collector {
 			var prepared any
 			var prepErr error
 			prepDone := sp.prepare == nil
+			w := s.workers(ctx)
+			defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 			err := sp.list(ctx, c, func(items []T) error {
 				for _, v := range items {
 					// The region-wide lookup runs after the list call succeeded, and
@@ -75,24 +77,26 @@ func (sp ec2Spec[T]) collector() collector {
 					if sp.noAccount {
 						arn = "arn:" + s.p.partition + ":ec2:" + s.region + "::" + sp.arnKind + "/" + id
 					}
-					r, err := s.newResource(sp.typ, arn, name, s.region, v)
-					if err != nil {
-						return err
-					}
-					r.Tags = tags
-					if sp.finish != nil {
-						sp.finish(ctx, s, c, r, v, prepared, prepErr)
-					}
-					if err := s.emit(ctx, r); err != nil {
-						return err
-					}
+					prepared, prepErr := prepared, prepErr
+					w.Go(func(ctx context.Context) error {
+						r, err := s.newResource(sp.typ, arn, name, s.region, v)
+						if err != nil {
+							return err
+						}
+						r.Tags = tags
+						if sp.finish != nil {
+							sp.finish(ctx, s, c, r, v, prepared, prepErr)
+						}
+						return s.emit(ctx, r)
+					})
 				}
 				return nil
 			})
 			if err != nil {
+				_ = w.Wait()
 				return s.fail(err, sp.op)
 			}
-			return nil
+			return w.Wait()
 		},
 	}
 }

@@ -89,19 +89,22 @@ func collectIAM(ctx context.Context, s *scope) error {
 		return nil
 	}
 	pg = iam.NewGetAccountAuthorizationDetailsPaginator(c, &iam.GetAccountAuthorizationDetailsInput{Filter: filter})
+	w := s.workers(ctx)
+	defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 	for pg.HasMorePages() {
 		out, err := pg.NextPage(ctx)
 		if err != nil {
+			_ = w.Wait()
 			return s.fail(err, op)
 		}
 		for _, u := range out.UserDetailList {
-			r, err := iamUser(ctx, s, c, u, groupARN, passwordLastUsed)
-			if err != nil {
-				return err
-			}
-			if err := s.emit(ctx, r); err != nil {
-				return err
-			}
+			w.Go(func(ctx context.Context) error {
+				r, err := iamUser(ctx, s, c, u, groupARN, passwordLastUsed)
+				if err != nil {
+					return err
+				}
+				return s.emit(ctx, r)
+			})
 		}
 		for _, role := range out.RoleDetailList {
 			r, err := s.newResource(TypeIAMRole, aws.ToString(role.Arn), aws.ToString(role.RoleName), providers.RegionGlobal, role)
@@ -143,7 +146,7 @@ func collectIAM(ctx context.Context, s *scope) error {
 			}
 		}
 	}
-	return nil
+	return w.Wait()
 }
 
 // iamUser builds a user document with its MFA devices, access keys (with last use)

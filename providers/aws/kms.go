@@ -35,22 +35,25 @@ func collectKMSKeys(ctx context.Context, s *scope) error {
 		}
 	}
 	p := kms.NewListKeysPaginator(c, &kms.ListKeysInput{})
+	w := s.workers(ctx)
+	defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
+			_ = w.Wait()
 			return s.fail(err, "kms:ListKeys")
 		}
 		for _, k := range out.Keys {
-			r, err := kmsKey(ctx, s, c, k, aliases[aws.ToString(k.KeyId)])
-			if err != nil {
-				return err
-			}
-			if err := s.emit(ctx, r); err != nil {
-				return err
-			}
+			w.Go(func(ctx context.Context) error {
+				r, err := kmsKey(ctx, s, c, k, aliases[aws.ToString(k.KeyId)])
+				if err != nil {
+					return err
+				}
+				return s.emit(ctx, r)
+			})
 		}
 	}
-	return nil
+	return w.Wait()
 }
 
 func kmsKey(ctx context.Context, s *scope, c *kms.Client, k kmstypes.KeyListEntry, aliases []string) (*providers.Resource, error) {

@@ -49,6 +49,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Concurrency bounds the units CollectAll runs at once. Default 8.
 	Concurrency int
+	// ResourceConcurrency bounds the resources one unit enriches at once. Default 4.
+	ResourceConcurrency int
 	// UnitTimeout bounds one unit. Default 15 minutes.
 	UnitTimeout time.Duration
 }
@@ -64,6 +66,7 @@ type Provider struct {
 	types      []string
 	log        *slog.Logger
 	conc       int
+	resConc    int
 	timeout    int64 // nanoseconds
 	collectors []collector
 	stats      callStats
@@ -86,6 +89,7 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 		home:       cfg.Region,
 		log:        c.Logger,
 		conc:       cmp.Or(c.Concurrency, 8),
+		resConc:    cmp.Or(c.ResourceConcurrency, 4),
 		timeout:    int64(cmp.Or(c.UnitTimeout, 15*time.Minute)),
 		collectors: allCollectors(),
 		partition:  "aws",

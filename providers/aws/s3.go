@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,7 +23,10 @@ func s3BucketCollector() collector {
 
 func collectS3Buckets(ctx context.Context, s *scope) error {
 	clients := map[string]*s3.Client{}
+	var mu sync.Mutex
 	client := func(region string) *s3.Client {
+		mu.Lock()
+		defer mu.Unlock()
 		if c, ok := clients[region]; ok {
 			return c
 		}
@@ -34,22 +38,25 @@ func collectS3Buckets(ctx context.Context, s *scope) error {
 	// No MaxBuckets: without it AWS returns every bucket, and some emulators truncate
 	// without a continuation token when it is set.
 	in := &s3.ListBucketsInput{}
+	w := s.workers(ctx)
+	defer func() { _ = w.Wait() }() // no goroutine outlives the unit
 	for {
 		out, err := home.ListBuckets(ctx, in)
 		if err != nil {
+			_ = w.Wait()
 			return s.fail(err, "s3:ListBuckets")
 		}
 		for _, b := range out.Buckets {
-			r, err := s3Bucket(ctx, s, home, client, b)
-			if err != nil {
-				return err
-			}
-			if err := s.emit(ctx, r); err != nil {
-				return err
-			}
+			w.Go(func(ctx context.Context) error {
+				r, err := s3Bucket(ctx, s, home, client, b)
+				if err != nil {
+					return err
+				}
+				return s.emit(ctx, r)
+			})
 		}
 		if aws.ToString(out.ContinuationToken) == "" {
-			return nil
+			return w.Wait()
 		}
 		in.ContinuationToken = out.ContinuationToken
 	}
