@@ -116,3 +116,29 @@ func TestShortestChainDepth(t *testing.T) {
 }
 
 func jsonList(s []string) string { return string(mustJSON(s)) }
+
+// TestGraphConcurrentUse runs the memoising queries from several goroutines (run with
+// -race).
+func TestGraphConcurrentUse(t *testing.T) {
+	t.Parallel()
+	g := build(t, benchEstate(t, 30)...)
+	want, err := Analyze(context.Background(), build(t, benchEstate(t, 30)...), Config{})
+	require.NoError(t, err)
+	done := make(chan []Finding, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for _, p := range g.Principals {
+				g.EffectiveSummary(p)
+				g.AdminEquivalent(p)
+			}
+			fs, err := Analyze(context.Background(), g, Config{})
+			if err != nil {
+				fs = nil
+			}
+			done <- fs
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		require.Equal(t, want, <-done)
+	}
+}
