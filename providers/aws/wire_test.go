@@ -23,7 +23,7 @@ import (
 // exercised end to end through the endpoint override.
 func TestAccessAnalyzerWireFormat(t *testing.T) {
 	pages := map[string]string{
-		"": `{"analyzers":[{"arn":"arn:aws:access-analyzer:eu-west-1:111122223333:analyzer/acct","name":"acct","type":"ACCOUNT","status":"ACTIVE","createdAt":"2026-01-01T00:00:00Z","tags":{"team":"sec"}}],"nextToken":"p2"}`,
+		"":   `{"analyzers":[{"arn":"arn:aws:access-analyzer:eu-west-1:111122223333:analyzer/acct","name":"acct","type":"ACCOUNT","status":"ACTIVE","createdAt":"2026-01-01T00:00:00Z","tags":{"team":"sec"}}],"nextToken":"p2"}`,
 		"p2": `{"analyzers":[{"arn":"arn:aws:access-analyzer:eu-west-1:111122223333:analyzer/org","name":"org","type":"ORGANIZATION","status":"DISABLED","statusReason":{"code":"AWS_SERVICE_ACCESS_DISABLED"},"createdAt":"2026-01-02T00:00:00Z"}]}`,
 	}
 	var denied atomic.Bool
