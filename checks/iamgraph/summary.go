@@ -16,16 +16,6 @@ type ActionGrant struct {
 	Resource string `json:"resource"`
 }
 
-// expand returns the catalog actions matching an action pattern, cached per graph.
-func (g *Graph) expand(pattern string) []string {
-	idx := g.expandIdx(pattern)
-	out := make([]string, len(idx))
-	for i, k := range idx {
-		out[i] = g.actions[k]
-	}
-	return out
-}
-
 // expandIdx returns the indexes (into g.actions) of the catalog actions matching an
 // action pattern, cached per graph.
 func (g *Graph) expandIdx(pattern string) []int {

@@ -2,7 +2,6 @@ package iamgraph
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -178,13 +177,4 @@ func fmtTime(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
