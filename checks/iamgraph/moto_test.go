@@ -2,11 +2,16 @@ package iamgraph_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/stretchr/testify/require"
 
@@ -129,4 +134,52 @@ func TestAnalyzeMotoEstate(t *testing.T) {
 		who = append(who, a.Principal)
 	}
 	require.Equal(t, []string{arn("role", "vendor-safe"), arn("user", "analyst"), arn("user", "root-like")}, who)
+}
+
+// TestServiceLastAccessedThroughSDK serves the IAM wire response of
+// GetServiceLastAccessedDetails (query protocol XML, testdata/service-last-accessed.xml,
+// written from the IAM API reference: moto_server does not implement the call) to the
+// real SDK client, marshals the SDK output struct to JSON as a collector would, and
+// checks that ParseServiceLastAccessed reads the same data as the AWS CLI JSON form
+// (testdata/service-last-accessed.json).
+func TestServiceLastAccessedThroughSDK(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/service-last-accessed.xml")
+	require.NoError(t, err)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "GetServiceLastAccessedDetails" || r.Form.Get("JobId") != "job-1" {
+			http.Error(w, "unexpected request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	client := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+	out, err := client.GetServiceLastAccessedDetails(context.Background(), &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String("job-1")})
+	require.NoError(t, err)
+	asJSON, err := json.Marshal(out)
+	require.NoError(t, err)
+	fromSDK, err := iamgraph.ParseServiceLastAccessed(asJSON)
+	require.NoError(t, err)
+
+	cli, err := os.ReadFile("testdata/service-last-accessed.json")
+	require.NoError(t, err)
+	fromCLI, err := iamgraph.ParseServiceLastAccessed(cli)
+	require.NoError(t, err)
+	require.Equal(t, "COMPLETED", fromSDK.JobStatus)
+	require.Len(t, fromSDK.ServicesLastAccessed, 5)
+	for i, s := range fromSDK.ServicesLastAccessed {
+		c := fromCLI.ServicesLastAccessed[i]
+		require.Equal(t, c.ServiceNamespace, s.ServiceNamespace)
+		require.Equal(t, c.LastAuthenticated == nil, s.LastAuthenticated == nil, s.ServiceNamespace)
+		if c.LastAuthenticated != nil {
+			require.True(t, c.LastAuthenticated.Equal(*s.LastAuthenticated), s.ServiceNamespace)
+		}
+	}
+	cutoff := time.Date(2026, 8, 24, 0, 0, 0, 0, time.UTC) // 90 days before 2026-11-22
+	used, unused := fromSDK.UsedServices(cutoff)
+	require.Equal(t, []string{"kms", "s3"}, used)
+	require.Equal(t, []string{"dynamodb", "ec2", "sqs"}, unused)
 }
