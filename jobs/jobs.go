@@ -30,6 +30,11 @@ type Config struct {
 	// InsertOnly builds a client that inserts jobs but works none (the API process
 	// without --with-worker).
 	InsertOnly bool
+	// Pipeline is what the scan jobs need (required unless InsertOnly).
+	Pipeline *Pipeline
+	// FetchPollInterval is how often River polls for jobs when no notification arrives
+	// (River's default, 1s, when zero; tests shorten it).
+	FetchPollInterval time.Duration
 }
 
 // Client wraps the River client with Vigil's workers and periodic jobs.
@@ -45,17 +50,42 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.DB == nil || cfg.Logger == nil {
 		return nil, errors.New("jobs: DB and Logger are required")
 	}
-	rc := &river.Config{Logger: cfg.Logger}
+	rc := &river.Config{Logger: cfg.Logger, FetchPollInterval: cfg.FetchPollInterval}
+	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < 100*time.Millisecond {
+		rc.FetchCooldown = cfg.FetchPollInterval
+	}
 	if !cfg.InsertOnly {
+		p := cfg.Pipeline
+		if p == nil || p.NewProvider == nil || p.Checks == nil {
+			return nil, errors.New("jobs: a working client needs a Pipeline with NewProvider and Checks")
+		}
+		if p.Logger == nil {
+			p.Logger = cfg.Logger
+		}
+		if p.DB == nil {
+			p.DB = cfg.DB
+		}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &SweepSessionsWorker{DB: cfg.DB})
+		river.AddWorker(workers, &ScheduleScansWorker{Pipeline: p})
+		river.AddWorker(workers, &ScanAccountWorker{Pipeline: p})
+		river.AddWorker(workers, &CollectUnitWorker{Pipeline: p})
+		river.AddWorker(workers, &EvaluateScanWorker{Pipeline: p})
+		river.AddWorker(workers, &PruneHistoryWorker{Pipeline: p})
+		river.AddWorker(workers, &RemuteWorker{Pipeline: p})
 
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Concurrency, 1)}}
+		every := func(d time.Duration, args river.JobArgs, onStart bool) *river.PeriodicJob {
+			return river.NewPeriodicJob(river.PeriodicInterval(d),
+				func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+				&river.PeriodicJobOpts{RunOnStart: onStart})
+		}
 		rc.PeriodicJobs = []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return SweepSessionsArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true}),
+			every(time.Minute, ScheduleScansArgs{}, true),
+			every(time.Minute, RemuteArgs{}, false),
+			every(time.Hour, SweepSessionsArgs{}, true),
+			every(24*time.Hour, PruneHistoryArgs{}, true),
 		}
 	}
 	rcl, err := river.NewClient(riverpgxv5.New(cfg.DB.Pool), rc)

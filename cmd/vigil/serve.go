@@ -15,7 +15,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilsec/vigil/api"
+	"github.com/vigilsec/vigil/checks/builtin"
 	"github.com/vigilsec/vigil/jobs"
+	"github.com/vigilsec/vigil/seal"
 	"github.com/vigilsec/vigil/store"
 )
 
@@ -75,6 +77,23 @@ func openRuntime(ctx context.Context) (*runtimeParts, error) {
 	return &runtimeParts{cfg: cfg, logger: logger, db: db, registry: reg}, nil
 }
 
+// jobsClient builds the River client; a working one gets the scan pipeline.
+func (rt *runtimeParts) jobsClient(insertOnly bool) (*jobs.Client, error) {
+	cfg := jobs.Config{DB: rt.db, Logger: rt.logger, Concurrency: rt.cfg.WorkerConcurrency, Registry: rt.registry, InsertOnly: insertOnly}
+	if !insertOnly {
+		reg, err := builtin.Registry()
+		if err != nil {
+			return nil, err
+		}
+		sealer, err := seal.New(rt.cfg.MasterKey)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Pipeline = &jobs.Pipeline{DB: rt.db, Sealer: sealer, NewProvider: jobs.CloudProviders(rt.logger), Checks: reg, Logger: rt.logger}
+	}
+	return jobs.NewClient(cfg)
+}
+
 func runServe(ctx context.Context, withWorker bool) error {
 	rt, err := openRuntime(ctx)
 	if err != nil {
@@ -82,8 +101,7 @@ func runServe(ctx context.Context, withWorker bool) error {
 	}
 	defer rt.db.Close()
 
-	jc, err := jobs.NewClient(jobs.Config{DB: rt.db, Logger: rt.logger, Concurrency: rt.cfg.WorkerConcurrency,
-		Registry: rt.registry, InsertOnly: !withWorker})
+	jc, err := rt.jobsClient(!withWorker)
 	if err != nil {
 		return err
 	}
@@ -120,7 +138,7 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	defer rt.db.Close()
-	jc, err := jobs.NewClient(jobs.Config{DB: rt.db, Logger: rt.logger, Concurrency: rt.cfg.WorkerConcurrency, Registry: rt.registry})
+	jc, err := rt.jobsClient(false)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,152 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/vigilsec/vigil/checks"
+	"github.com/vigilsec/vigil/providers"
+	"github.com/vigilsec/vigil/store"
+)
+
+// EvaluateScanArgs evaluates every applicable check over a finished scan's account.
+type EvaluateScanArgs struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	AccountID uuid.UUID `json:"account_id"`
+	ScanID    uuid.UUID `json:"scan_id"`
+}
+
+// Kind is the job kind; never renamed.
+func (EvaluateScanArgs) Kind() string { return "evaluate_scan" }
+
+// InsertOpts: one evaluation per scan.
+func (EvaluateScanArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: activeStates}}
+}
+
+// EvaluateScanWorker works EvaluateScanArgs.
+type EvaluateScanWorker struct {
+	river.WorkerDefaults[EvaluateScanArgs]
+	*Pipeline
+}
+
+// Timeout bounds an evaluation.
+func (w *EvaluateScanWorker) Timeout(*river.Job[EvaluateScanArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+// Work evaluates and records findings, events and the posture snapshot, and finishes
+// the scan, all in one transaction.
+func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateScanArgs]) error {
+	a := job.Args
+	err := w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
+		scan, err := store.ScanGetForUpdate(ctx, tx, a.ScanID)
+		if err != nil {
+			return err
+		}
+		if scan.Status != store.ScanRunning {
+			_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
+			return err
+		}
+		failed, err := store.FailedCoverage(ctx, tx, a.ScanID)
+		if err != nil {
+			return err
+		}
+		results, err := w.evaluate(ctx, tx, a.AccountID, failed)
+		if err != nil {
+			return err
+		}
+		if _, err := store.FindingsApply(ctx, tx, store.ApplyFindingsParams{AccountID: a.AccountID, ScanID: a.ScanID,
+			At: w.now(), Results: results, Failed: failed}); err != nil {
+			return err
+		}
+		if _, err := store.PostureSnapshot(ctx, tx, a.AccountID, a.ScanID, w.now()); err != nil {
+			return err
+		}
+		status, errText := store.ScanCompleted, ""
+		if scan.UnitsFailed > 0 {
+			status = store.ScanPartial
+			errText, err = unitErrors(ctx, tx, a.ScanID)
+			if err != nil {
+				return err
+			}
+			if scan.UnitsFailed == scan.UnitsTotal {
+				status = store.ScanFailed
+			}
+		}
+		if err := store.ScanFinish(ctx, tx, a.ScanID, status, errText); err != nil {
+			return err
+		}
+		_, err = river.JobCompleteTx[*riverDriver](ctx, tx, job)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+func unitErrors(ctx context.Context, tx pgx.Tx, scanID uuid.UUID) (string, error) {
+	units, err := store.ScanUnits(ctx, tx, scanID)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, u := range units {
+		if u.Status == "failed" {
+			parts = append(parts, u.Unit+": "+u.ErrorKind)
+		}
+	}
+	return fmt.Sprintf("%d units failed (%s)", len(parts), strings.Join(parts, ", ")), nil
+}
+
+// evaluate runs the registry over the account's current resources, skipping those in
+// the coverage of failed units (their findings stay as they were).
+func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, failed map[store.TypeRegion]bool) ([]store.CheckResult, error) {
+	stored, err := store.ResourceCurrent(ctx, tx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	byNative := make(map[string]*store.StoredResource, len(stored))
+	var account *providers.Resource
+	for i := range stored {
+		byNative[stored[i].Doc.NativeID] = &stored[i]
+		if strings.HasSuffix(stored[i].Doc.Type, ".account") {
+			account = &stored[i].Doc
+		}
+	}
+	now := w.now()
+	var out []store.CheckResult
+	var buf []checks.Result
+	for i := range stored {
+		s := &stored[i]
+		d := &s.Doc
+		if failed[store.TypeRegion{Type: d.Type, Region: d.Region}] || failed[store.TypeRegion{Type: d.Type, Region: providers.RegionGlobal}] {
+			continue
+		}
+		doc := checks.Document{Resource: *d, Account: account, Now: now}
+		if len(d.Relations) > 0 {
+			doc.Related = map[string][]providers.Resource{}
+			for _, rel := range d.Relations {
+				if t, ok := byNative[rel.TargetID]; ok {
+					doc.Related[rel.Kind] = append(doc.Related[rel.Kind], t.Doc)
+				}
+			}
+		}
+		buf = w.Checks.EvaluateAppend(ctx, doc, buf[:0])
+		for _, r := range buf {
+			c, _ := w.Checks.Check(r.CheckID)
+			out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
+				Tags: d.Tags, Provider: d.Provider, CheckID: r.CheckID, Status: string(r.Status), Severity: string(c.Severity),
+				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
+		}
+	}
+	return out, nil
+}
