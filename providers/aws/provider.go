@@ -109,7 +109,8 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), p.stats.middleware)
 	p.cfg = cfg
 
-	if p.account == "" || p.partition == "" {
+	p.partition = partitionOf(cfg.Region)
+	if p.account == "" {
 		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, fmt.Errorf("discover aws account: %w", classify(err, "sts:GetCallerIdentity", p.home))
@@ -131,6 +132,19 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 		slices.Sort(p.regions)
 	}
 	return p, nil
+}
+
+// partitionOf is the ARN partition of region, used when the account id is configured
+// and the caller identity (which carries the partition) is not asked for.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
 }
 
 // AccountID is the account the provider collects.
