@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigilsec/vigil/checks"
+	"github.com/vigilsec/vigil/checks/iamgraph"
 	"github.com/vigilsec/vigil/providers"
 	"github.com/vigilsec/vigil/store"
 )
@@ -147,6 +148,56 @@ func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID 
 				Tags: d.Tags, Provider: d.Provider, CheckID: r.CheckID, Status: string(r.Status), Severity: string(c.Severity),
 				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
 		}
+	}
+	tenant, err := store.TenantGet(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	iam, err := w.analyzeIAM(ctx, tenant.UnusedAfterDays, stored, byNative, failed, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, iam...), nil
+}
+
+// analyzeIAM runs the whole-account IAM analyses (effective permissions, escalation
+// paths, trust, unused access). They need every IAM document of the account, so they
+// run only when no IAM unit failed: otherwise their findings stay as they were.
+func (w *EvaluateScanWorker) analyzeIAM(ctx context.Context, unusedDays int, stored []store.StoredResource, byNative map[string]*store.StoredResource,
+	failed map[store.TypeRegion]bool, now time.Time) ([]store.CheckResult, error) {
+	var docs []providers.Resource
+	for i := range stored {
+		t := stored[i].Doc.Type
+		if strings.HasPrefix(t, "aws.iam.") || t == "aws.account" {
+			docs = append(docs, stored[i].Doc)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	for tr := range failed {
+		if strings.HasPrefix(tr.Type, "aws.iam.") {
+			return nil, nil
+		}
+	}
+	g, err := iamgraph.Build(docs, iamgraph.BuildConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("build iam graph: %w", err)
+	}
+	found, err := iamgraph.Analyze(ctx, g, iamgraph.Config{UnusedDays: unusedDays, NowFunc: func() time.Time { return now }})
+	if err != nil {
+		return nil, fmt.Errorf("analyze iam: %w", err)
+	}
+	out := make([]store.CheckResult, 0, len(found))
+	for _, f := range found {
+		s, ok := byNative[f.ResourceNativeID]
+		if !ok {
+			continue
+		}
+		d := &s.Doc
+		out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
+			Tags: d.Tags, Provider: d.Provider, CheckID: f.CheckID, Status: f.Status, Severity: f.Severity,
+			Message: f.Message, Evidence: f.Evidence})
 	}
 	return out, nil
 }
