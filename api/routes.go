@@ -39,4 +39,26 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	route("DELETE", "/api-keys/:key_id", auth.PermManageAPIKeys, s.revokeAPIKey)
 
 	route("GET", "/audit-log", auth.PermReadAudit, s.listAuditLog)
+
+	route("GET", "/settings", auth.PermRead, s.getSettings)
+	route("PATCH", "/settings", auth.PermManageSettings, s.updateSettings)
+
+	route("GET", "/accounts", auth.PermRead, s.listAccounts)
+	route("POST", "/accounts", auth.PermManageAccounts, s.createAccount)
+	route("GET", "/accounts/aws/onboarding", auth.PermManageAccounts, s.awsOnboarding)
+	route("GET", "/accounts/:account_id", auth.PermRead, s.getAccount)
+	route("PATCH", "/accounts/:account_id", auth.PermManageAccounts, s.updateAccount)
+	route("DELETE", "/accounts/:account_id", auth.PermManageAccounts, s.deleteAccount)
+	route("POST", "/accounts/:account_id/test", auth.PermManageAccounts, s.testAccount)
+	route("POST", "/accounts/:account_id/scans", auth.PermRunScans, s.startScan)
+	route("GET", "/accounts/:account_id/scans", auth.PermRead, s.listScans)
+	route("GET", "/scans/:scan_id", auth.PermRead, s.getScan)
+	route("POST", "/scans/:scan_id/cancel", auth.PermRunScans, s.cancelScan)
+
+	route("GET", "/mute-rules", auth.PermRead, s.listMuteRules)
+	route("POST", "/mute-rules", auth.PermManageMutes, s.createMuteRule)
+	route("DELETE", "/mute-rules/:mute_id", auth.PermManageMutes, s.deleteMuteRule)
+
+	// Findings, inventory, drift, summary, checks and compliance (read side).
+	s.readRoutes(route)
 }

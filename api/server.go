@@ -13,11 +13,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 
+	"github.com/vigilsec/vigil/checks"
+	"github.com/vigilsec/vigil/seal"
 	"github.com/vigilsec/vigil/store"
 )
 
@@ -42,6 +46,18 @@ type Config struct {
 	// RateLimit is the sustained requests per second allowed per API key or user
 	// (default 20, burst twice that); each client IP gets 2.5 times as much.
 	RateLimit float64
+	// Checks is the check registry served by the catalog and compliance endpoints.
+	Checks *checks.Registry
+	// Jobs inserts background work (scans); nil disables the endpoints that start work.
+	Jobs *river.Client[pgx.Tx]
+	// Sealer seals cloud credentials at rest.
+	Sealer *seal.Sealer
+	// ExternalIDKey derives each tenant's AWS external id (the master key).
+	ExternalIDKey []byte
+	// VigilAWSPrincipal is the AWS principal customers' roles trust (onboarding).
+	VigilAWSPrincipal string
+	// TestAccount checks an account's credentials.
+	TestAccount AccountTester
 }
 
 // Server is Vigil's HTTP server.
@@ -58,8 +74,8 @@ type Server struct {
 
 // New builds the server and its routes. It does not listen yet.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Logger == nil {
-		return nil, errors.New("api: DB and Logger are required")
+	if cfg.DB == nil || cfg.Logger == nil || cfg.Sealer == nil || cfg.Checks == nil {
+		return nil, errors.New("api: DB, Logger, Sealer and Checks are required")
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = ":8080"

@@ -13,18 +13,37 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilsec/vigil/api"
+	"github.com/vigilsec/vigil/checks/builtin"
+	"github.com/vigilsec/vigil/seal"
 	"github.com/vigilsec/vigil/store/storetest"
 )
 
 func newServer(t *testing.T) (*api.Server, *storetest.DB) {
 	t.Helper()
 	db := storetest.New(t)
-	srv, err := api.New(api.Config{DB: db.App, Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 2048, Version: "test"})
+	srv, err := api.New(testConfig(t, api.Config{DB: db.App, MaxBodyBytes: 2048, Version: "test"}))
 	require.NoError(t, err)
 	return srv, db
+}
+
+// testConfig fills the parts every test server needs.
+func testConfig(t *testing.T, cfg api.Config) api.Config {
+	t.Helper()
+	reg, err := builtin.Registry()
+	require.NoError(t, err)
+	sealer, err := seal.New(make([]byte, 32))
+	require.NoError(t, err)
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.Checks, cfg.Sealer, cfg.ExternalIDKey = reg, sealer, make([]byte, 32)
+	// An insert-only River client: jobs are queued, nothing works them.
+	cfg.Jobs, err = river.NewClient(riverpgxv5.New(cfg.DB.Pool), &river.Config{})
+	require.NoError(t, err)
+	return cfg
 }
 
 func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) api.Problem {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -32,6 +31,9 @@ type tenantFixture struct {
 	Keys      map[auth.Role]string
 	KeyIDs    map[auth.Role]uuid.UUID
 	AnalystID uuid.UUID
+	AccountID uuid.UUID
+	ScanID    uuid.UUID
+	MuteID    uuid.UUID
 }
 
 type env struct {
@@ -45,7 +47,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	db := storetest.New(t)
-	srv, err := api.New(api.Config{DB: db.App, Logger: slog.New(slog.DiscardHandler), RateLimit: 1000})
+	srv, err := api.New(testConfig(t, api.Config{DB: db.App, RateLimit: 1000}))
 	require.NoError(t, err)
 	e := &env{t: t, srv: srv, db: db}
 	e.A = e.newTenant("alpha")
@@ -72,7 +74,23 @@ func (e *env) newTenant(slug string) tenantFixture {
 			f.Keys[r], f.KeyIDs[r] = key, k.ID
 		}
 		u, err := store.UserInvite(ctx, tx, "analyst@"+slug+".example.com", slug+" analyst", "analyst")
+		if err != nil {
+			return err
+		}
 		f.AnalystID = u.ID
+		acct, err := store.AccountCreate(ctx, tx, store.Account{ID: uuid.New(), Provider: "aws", Name: slug + " prod",
+			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
+		if err != nil {
+			return err
+		}
+		f.AccountID = acct.ID
+		scan, err := store.ScanCreate(ctx, tx, acct.ID, "manual", "test")
+		if err != nil {
+			return err
+		}
+		f.ScanID = scan.ID
+		m, err := store.MuteRuleCreate(ctx, tx, store.MuteRule{CheckPattern: "aws.s3.*", Justification: slug + " accepted risk", CreatedBy: "test"})
+		f.MuteID = m.ID
 		return err
 	}))
 	return f
@@ -134,29 +152,47 @@ func bearer(key string) []string { return []string{"Authorization", "Bearer " + 
 // handler's lookup instead of stopping at validation. A new route without one fails
 // the walk: add it here.
 var sampleBodies = map[string]any{
-	"POST /api/v1/auth/logout":        nil,
-	"POST /api/v1/auth/switch-tenant": map[string]any{"tenant_id": "{tenant_id}"},
-	"POST /api/v1/me/password":        map[string]any{"current_password": "x", "new_password": "a long new password"},
-	"POST /api/v1/users":              map[string]any{"email": "walker@example.com", "role": "viewer"},
-	"PATCH /api/v1/users/:user_id":    map[string]any{"role": "viewer"},
-	"DELETE /api/v1/users/:user_id":   nil,
-	"POST /api/v1/api-keys":           map[string]any{"name": "walker", "role": "viewer"},
-	"DELETE /api/v1/api-keys/:key_id": nil,
+	"POST /api/v1/auth/logout":                nil,
+	"POST /api/v1/auth/switch-tenant":         map[string]any{"tenant_id": "{tenant_id}"},
+	"POST /api/v1/me/password":                map[string]any{"current_password": "x", "new_password": "a long new password"},
+	"POST /api/v1/users":                      map[string]any{"email": "walker@example.com", "role": "viewer"},
+	"PATCH /api/v1/users/:user_id":            map[string]any{"role": "viewer"},
+	"DELETE /api/v1/users/:user_id":           nil,
+	"POST /api/v1/api-keys":                   map[string]any{"name": "walker", "role": "viewer"},
+	"DELETE /api/v1/api-keys/:key_id":         nil,
+	"PATCH /api/v1/settings":                  map[string]any{"retention_days": 30},
+	"POST /api/v1/accounts":                   map[string]any{"provider": "aws", "name": "walker", "credential_kind": "default_chain"},
+	"PATCH /api/v1/accounts/:account_id":      map[string]any{"name": "renamed"},
+	"DELETE /api/v1/accounts/:account_id":     nil,
+	"POST /api/v1/accounts/:account_id/test":  nil,
+	"POST /api/v1/accounts/:account_id/scans": nil,
+	"POST /api/v1/scans/:scan_id/cancel":      nil,
+	"POST /api/v1/mute-rules":                 map[string]any{"check_pattern": "aws.ec2.*", "justification": "walk"},
+	"DELETE /api/v1/mute-rules/:mute_id":      nil,
 }
 
 var paramRE = regexp.MustCompile(`:([a-z_]+)`)
 
 // apiRoutes lists the router's authenticated API routes with their permission.
-func apiRoutes(t *testing.T, srv *api.Server) []struct{ Method, Path string; Perm auth.Permission } {
+func apiRoutes(t *testing.T, srv *api.Server) []struct {
+	Method, Path string
+	Perm         auth.Permission
+} {
 	t.Helper()
-	var out []struct{ Method, Path string; Perm auth.Permission }
+	var out []struct {
+		Method, Path string
+		Perm         auth.Permission
+	}
 	for _, r := range srv.Echo().Routes() {
 		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Name == "public" || strings.HasSuffix(r.Path, "*") {
 			continue
 		}
 		perm := auth.Permission(r.Name)
 		require.Contains(t, auth.Permissions(), perm, "route %s %s does not declare a permission", r.Method, r.Path)
-		out = append(out, struct{ Method, Path string; Perm auth.Permission }{r.Method, r.Path, perm})
+		out = append(out, struct {
+			Method, Path string
+			Perm         auth.Permission
+		}{r.Method, r.Path, perm})
 	}
 	require.GreaterOrEqual(t, len(out), 12)
 	return out
@@ -197,6 +233,9 @@ func (e *env) snapshot(tenant uuid.UUID) string {
 		"SELECT row_to_json(t)::text FROM (SELECT u.id, u.email, u.name, u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.tenant_id = $1 ORDER BY u.id) t",
 		"SELECT row_to_json(t)::text FROM (SELECT id, name, role, revoked_at, expires_at FROM api_keys WHERE tenant_id = $1 ORDER BY id) t",
 		"SELECT row_to_json(t)::text FROM (SELECT id, action, target_id FROM audit_log WHERE tenant_id = $1 ORDER BY id) t",
+		"SELECT row_to_json(t)::text FROM (SELECT * FROM cloud_accounts WHERE tenant_id = $1 ORDER BY id) t",
+		"SELECT row_to_json(t)::text FROM (SELECT * FROM scans WHERE tenant_id = $1 ORDER BY id) t",
+		"SELECT row_to_json(t)::text FROM (SELECT * FROM mute_rules WHERE tenant_id = $1 ORDER BY id) t",
 	} {
 		rows, err := e.db.Owner.Query(context.Background(), q, tenant)
 		require.NoError(e.t, err)
@@ -219,9 +258,11 @@ func TestTenantIsolationRouteWalk(t *testing.T) {
 	before := e.snapshot(e.A.ID)
 	aIDs := map[string]string{
 		"user_id": e.A.AnalystID.String(), "key_id": e.A.KeyIDs[auth.RoleViewer].String(), "tenant_id": e.A.ID.String(),
+		"account_id": e.A.AccountID.String(), "scan_id": e.A.ScanID.String(), "mute_id": e.A.MuteID.String(),
 	}
 	// Everything that identifies tenant A must stay out of B's answers.
-	secrets := []string{e.A.ID.String(), e.A.OwnerID.String(), e.A.AnalystID.String(), "alpha.example.com", "ALPHA Corp"}
+	secrets := []string{e.A.ID.String(), e.A.OwnerID.String(), e.A.AnalystID.String(), "alpha.example.com", "ALPHA Corp",
+		e.A.AccountID.String(), e.A.ScanID.String(), e.A.MuteID.String(), "alpha prod", "alpha accepted risk"}
 	for _, id := range e.A.KeyIDs {
 		secrets = append(secrets, id.String())
 	}
@@ -266,7 +307,8 @@ func TestTenantIsolationRouteWalk(t *testing.T) {
 func TestRolePermissions(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	nowhere := map[string]string{"user_id": uuid.NewString(), "key_id": uuid.NewString(), "tenant_id": uuid.NewString()}
+	nowhere := map[string]string{"user_id": uuid.NewString(), "key_id": uuid.NewString(), "tenant_id": uuid.NewString(),
+		"account_id": uuid.NewString(), "scan_id": uuid.NewString(), "mute_id": uuid.NewString()}
 	for _, r := range apiRoutes(t, e.srv) {
 		for _, role := range auth.Roles {
 			name := fmt.Sprintf("%s %s as %s", r.Method, r.Path, role)
@@ -387,7 +429,7 @@ func TestLoginLockout(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
-	srv, err := api.New(api.Config{DB: db.App, Logger: slog.New(slog.DiscardHandler), RateLimit: 1})
+	srv, err := api.New(testConfig(t, api.Config{DB: db.App, RateLimit: 1}))
 	require.NoError(t, err)
 	e := &env{t: t, srv: srv, db: db}
 	e.A = e.newTenant("gamma")

@@ -239,3 +239,13 @@ func FailedCoverage(ctx context.Context, tx pgx.Tx, scanID uuid.UUID) (map[TypeR
 
 // TypeRegion is a resource type in a region.
 type TypeRegion struct{ Type, Region string }
+
+// ScanCancel ends a queued or running scan as cancelled: its pending units stop (the
+// jobs see the status and write nothing) and nothing is evaluated.
+func ScanCancel(ctx context.Context, tx pgx.Tx, scanID uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `UPDATE scan_units SET status = 'cancelled', finished_at = now()
+		WHERE tenant_id = vigil_current_tenant() AND scan_id = $1 AND status IN ('pending', 'running')`, scanID); err != nil {
+		return fmt.Errorf("cancel units: %w", err)
+	}
+	return ScanFinish(ctx, tx, scanID, ScanCancelled, "cancelled by request")
+}

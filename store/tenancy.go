@@ -476,3 +476,11 @@ func ValidIP(s string) string {
 
 // IsNotFound reports whether err is ErrNotFound.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// TenantUpdateSettings changes the tenant's retention and unused-access settings; nil
+// leaves a value as it is.
+func TenantUpdateSettings(ctx context.Context, tx pgx.Tx, retentionDays, unusedAfterDays *int) (Tenant, error) {
+	return scanTenant(tx.QueryRow(ctx, `UPDATE tenants SET retention_days = coalesce($1, retention_days),
+		unused_after_days = coalesce($2, unused_after_days) WHERE id = vigil_current_tenant()
+		RETURNING id, name, slug, retention_days, unused_after_days, created_at`, retentionDays, unusedAfterDays))
+}

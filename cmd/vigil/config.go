@@ -27,6 +27,7 @@ type Config struct {
 	LogLevel           slog.Level    // VIGIL_LOG_LEVEL: debug | info | warn | error (default info)
 	MasterKey          []byte        // VIGIL_MASTER_KEY or VIGIL_MASTER_KEY_FILE: base64 of 32 bytes
 	WorkerConcurrency  int           // VIGIL_WORKER_CONCURRENCY (default 10)
+	AWSPrincipalARN    string        // VIGIL_AWS_PRINCIPAL_ARN: the principal customers' roles trust
 	MaxBodyBytes       int64         // VIGIL_MAX_BODY_BYTES (default 1048576)
 	SessionTTL         time.Duration // VIGIL_SESSION_TTL (default 12h)
 	ShutdownTimeout    time.Duration // VIGIL_SHUTDOWN_TIMEOUT (default 30s)
@@ -99,6 +100,10 @@ func LoadConfig(lookup func(string) (string, bool), needs need) (*Config, error)
 		DatabaseMaxConns:  int32(intVar("VIGIL_DATABASE_MAX_CONNS", 20, 2, 1000)),
 	}
 
+	c.AWSPrincipalARN = get("VIGIL_AWS_PRINCIPAL_ARN")
+	if c.AWSPrincipalARN != "" && !strings.HasPrefix(c.AWSPrincipalARN, "arn:aws") {
+		bad("VIGIL_AWS_PRINCIPAL_ARN=%q: want an IAM ARN such as arn:aws:iam::123456789012:role/vigil-scanner", c.AWSPrincipalARN)
+	}
 	c.DatabaseURL = secret("VIGIL_DATABASE_URL")
 	c.MigrateDatabaseURL = secret("VIGIL_MIGRATE_DATABASE_URL")
 	if needs&needDatabase != 0 && c.DatabaseURL == "" {

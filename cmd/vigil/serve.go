@@ -105,9 +105,19 @@ func runServe(ctx context.Context, withWorker bool) error {
 	if err != nil {
 		return err
 	}
+	reg, err := builtin.Registry()
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(rt.cfg.MasterKey)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{Addr: rt.cfg.HTTPAddr, MaxBodyBytes: rt.cfg.MaxBodyBytes, DB: rt.db,
 		Logger: rt.logger, Registry: rt.registry, Version: version,
-		SecureCookies: rt.cfg.PublicURL.Scheme == "https", SessionTTL: rt.cfg.SessionTTL})
+		SecureCookies: rt.cfg.PublicURL.Scheme == "https", SessionTTL: rt.cfg.SessionTTL,
+		Checks: reg, Jobs: jc.River, Sealer: sealer, ExternalIDKey: rt.cfg.MasterKey,
+		VigilAWSPrincipal: rt.cfg.AWSPrincipalARN, TestAccount: jobs.TestConnection})
 	if err != nil {
 		return err
 	}
