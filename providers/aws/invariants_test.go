@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -40,84 +41,96 @@ func TestInvariants(t *testing.T) {
 	units, err := p.Plan(context.Background())
 	require.NoError(t, err)
 	require.NotEmpty(t, units)
+	// The units mostly wait on moto: run eight at a time whatever -parallel says
+	// (t.Run may be called from several goroutines).
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for _, unit := range units {
-		t.Run(unit.String(), func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			p, tr := newProvider(t, srv, nil)
-			tr.takeCalls() // sts:GetCallerIdentity of New
-			run := func() ([]providers.Resource, error) {
-				var docs []providers.Resource
-				err := p.Collect(ctx, unit, func(_ context.Context, r providers.Resource) error {
-					docs = append(docs, r)
-					return nil
-				})
-				return docs, err
-			}
-
-			base, err := run()
-			require.NoError(t, err)
-			calls := tr.takeCalls()
-			require.NotEmpty(t, calls, "the unit called no API")
-			ids := map[string]bool{}
-			for _, d := range base {
-				require.Equal(t, providers.AWS, d.Provider)
-				require.True(t, strings.HasPrefix(d.NativeID, "arn:aws:"), "native id %q is not an ARN", d.NativeID)
-				require.False(t, ids[d.NativeID], "duplicate native id %s", d.NativeID)
-				ids[d.NativeID] = true
-				require.Contains(t, unit.Types, d.Type)
-				require.Equal(t, awstest.AccountID, d.AccountID)
-				require.NotEmpty(t, d.Name, "%s has no name", d.NativeID)
-				require.NotNil(t, d.Properties)
-				require.NotNil(t, d.Tags)
-				require.Empty(t, d.Gaps, "%s has gaps against moto", d.NativeID)
-				if unit.Region == providers.RegionGlobal {
-					require.True(t, d.Region == providers.RegionGlobal || slices.Contains(p.Regions(), d.Region), "region %q", d.Region)
-				} else {
-					require.Equal(t, unit.Region, d.Region)
-				}
-				for _, rel := range d.Relations {
-					require.NotEmpty(t, rel.Kind)
-					require.True(t, strings.HasPrefix(rel.TargetID, "arn:aws:"), "relation target %q is not an ARN", rel.TargetID)
-				}
-			}
-
-			var ops []string
-			for _, c := range calls {
-				if !slices.Contains(ops, c) {
-					ops = append(ops, c)
-				}
-			}
-			for i, op := range ops {
-				tr.set(op, rule{status: 403, code: accessDeniedCode(op)})
-				docs, err := run()
-				tr.clear(op)
-				if i == 0 || err != nil {
-					require.Error(t, err, "AccessDenied on the list call %s must fail the unit", op)
-					require.Equal(t, providers.KindAccessDenied, providers.KindOf(err), "%s: %v", op, err)
-					continue
-				}
-				require.Len(t, docs, len(base), "AccessDenied on %s changed the documents emitted", op)
-				gaps := 0
-				for _, d := range docs {
-					for _, g := range d.Gaps {
-						require.Equal(t, providers.KindAccessDenied, g.Kind)
-						require.NotContains(t, d.Properties, g.Property, "gap %s of %s is also a value", g.Property, d.NativeID)
-						require.NotEmpty(t, g.Operation)
-						gaps++
-					}
-				}
-				require.NotZero(t, gaps, "AccessDenied on %s left no gap: a value was silently dropped or defaulted", op)
-			}
-
-			tr.set(ops[0], rule{status: 400, code: "ThrottlingException", times: 1})
-			tr.takeCalls()
-			docs, err := run()
-			require.NoError(t, err, "a throttled %s must be retried", ops[0])
-			require.Len(t, docs, len(base))
-			first := tr.takeCalls()
-			require.GreaterOrEqual(t, len(first), 2)
-			require.Equal(t, []string{ops[0], ops[0]}, first[:2], "the throttled call was not retried")
-		})
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t.Run(unit.String(), func(t *testing.T) { checkUnitInvariants(t, srv, unit) })
+		}()
 	}
+}
+
+// checkUnitInvariants checks one unit; see TestInvariants.
+func checkUnitInvariants(t *testing.T, srv *awstest.Server, unit providers.Unit) {
+	ctx := context.Background()
+	p, tr := newProvider(t, srv, nil)
+	tr.takeCalls() // sts:GetCallerIdentity of New
+	run := func() ([]providers.Resource, error) {
+		var docs []providers.Resource
+		err := p.Collect(ctx, unit, func(_ context.Context, r providers.Resource) error {
+			docs = append(docs, r)
+			return nil
+		})
+		return docs, err
+	}
+
+	base, err := run()
+	require.NoError(t, err)
+	calls := tr.takeCalls()
+	require.NotEmpty(t, calls, "the unit called no API")
+	ids := map[string]bool{}
+	for _, d := range base {
+		require.Equal(t, providers.AWS, d.Provider)
+		require.True(t, strings.HasPrefix(d.NativeID, "arn:aws:"), "native id %q is not an ARN", d.NativeID)
+		require.False(t, ids[d.NativeID], "duplicate native id %s", d.NativeID)
+		ids[d.NativeID] = true
+		require.Contains(t, unit.Types, d.Type)
+		require.Equal(t, awstest.AccountID, d.AccountID)
+		require.NotEmpty(t, d.Name, "%s has no name", d.NativeID)
+		require.NotNil(t, d.Properties)
+		require.NotNil(t, d.Tags)
+		require.Empty(t, d.Gaps, "%s has gaps against moto", d.NativeID)
+		if unit.Region == providers.RegionGlobal {
+			require.True(t, d.Region == providers.RegionGlobal || slices.Contains(p.Regions(), d.Region), "region %q", d.Region)
+		} else {
+			require.Equal(t, unit.Region, d.Region)
+		}
+		for _, rel := range d.Relations {
+			require.NotEmpty(t, rel.Kind)
+			require.True(t, strings.HasPrefix(rel.TargetID, "arn:aws:"), "relation target %q is not an ARN", rel.TargetID)
+		}
+	}
+
+	var ops []string
+	for _, c := range calls {
+		if !slices.Contains(ops, c) {
+			ops = append(ops, c)
+		}
+	}
+	for i, op := range ops {
+		tr.set(op, rule{status: 403, code: accessDeniedCode(op)})
+		docs, err := run()
+		tr.clear(op)
+		if i == 0 || err != nil {
+			require.Error(t, err, "AccessDenied on the list call %s must fail the unit", op)
+			require.Equal(t, providers.KindAccessDenied, providers.KindOf(err), "%s: %v", op, err)
+			continue
+		}
+		require.Len(t, docs, len(base), "AccessDenied on %s changed the documents emitted", op)
+		gaps := 0
+		for _, d := range docs {
+			for _, g := range d.Gaps {
+				require.Equal(t, providers.KindAccessDenied, g.Kind)
+				require.NotContains(t, d.Properties, g.Property, "gap %s of %s is also a value", g.Property, d.NativeID)
+				require.NotEmpty(t, g.Operation)
+				gaps++
+			}
+		}
+		require.NotZero(t, gaps, "AccessDenied on %s left no gap: a value was silently dropped or defaulted", op)
+	}
+
+	tr.set(ops[0], rule{status: 400, code: "ThrottlingException", times: 1})
+	tr.takeCalls()
+	docs, err := run()
+	require.NoError(t, err, "a throttled %s must be retried", ops[0])
+	require.Len(t, docs, len(base))
+	first := tr.takeCalls()
+	require.GreaterOrEqual(t, len(first), 2)
+	require.Equal(t, []string{ops[0], ops[0]}, first[:2], "the throttled call was not retried")
 }
