@@ -45,7 +45,7 @@ type Config struct {
 	// Its Region is the home region for global services and discovery; default
 	// us-east-1.
 	AWS aws.Config
-	// Logger receives debug logs; default slog.Default() is not used: nil discards.
+	// Logger receives debug logs (unit outcomes, enrichment gaps). Nil discards them.
 	Logger *slog.Logger
 	// Concurrency bounds the units CollectAll runs at once. Default 8.
 	Concurrency int
