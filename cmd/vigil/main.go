@@ -45,6 +45,9 @@ func newRootCmd() *cobra.Command {
 		newTenantCmd(),
 		newAPIKeyCmd(),
 		newDemoCmd(),
+		newInventoryCmd(),
+		newScanCmd(),
+		newChecksCmd(),
 	)
 	return root
 }
