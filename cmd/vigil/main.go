@@ -21,7 +21,7 @@ func main() {
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
-		os.Exit(1)
+		os.Exit(exitCodeOf(err))
 	}
 }
 
