@@ -34,6 +34,7 @@ type tenantFixture struct {
 	AccountID uuid.UUID
 	ScanID    uuid.UUID
 	MuteID    uuid.UUID
+	Estate    estate
 }
 
 type env struct {
@@ -89,6 +90,9 @@ func (e *env) newTenant(slug string) tenantFixture {
 			return err
 		}
 		f.ScanID = scan.ID
+		if f.Estate, err = seedEstate(ctx, tx, acct.ID, slug); err != nil {
+			return err
+		}
 		m, err := store.MuteRuleCreate(ctx, tx, store.MuteRule{CheckPattern: "aws.s3.*", Justification: slug + " accepted risk", CreatedBy: "test"})
 		f.MuteID = m.ID
 		return err
@@ -152,23 +156,28 @@ func bearer(key string) []string { return []string{"Authorization", "Bearer " + 
 // handler's lookup instead of stopping at validation. A new route without one fails
 // the walk: add it here.
 var sampleBodies = map[string]any{
-	"POST /api/v1/auth/logout":                nil,
-	"POST /api/v1/auth/switch-tenant":         map[string]any{"tenant_id": "{tenant_id}"},
-	"POST /api/v1/me/password":                map[string]any{"current_password": "x", "new_password": "a long new password"},
-	"POST /api/v1/users":                      map[string]any{"email": "walker@example.com", "role": "viewer"},
-	"PATCH /api/v1/users/:user_id":            map[string]any{"role": "viewer"},
-	"DELETE /api/v1/users/:user_id":           nil,
-	"POST /api/v1/api-keys":                   map[string]any{"name": "walker", "role": "viewer"},
-	"DELETE /api/v1/api-keys/:key_id":         nil,
-	"PATCH /api/v1/settings":                  map[string]any{"retention_days": 30},
-	"POST /api/v1/accounts":                   map[string]any{"provider": "aws", "name": "walker", "credential_kind": "default_chain"},
-	"PATCH /api/v1/accounts/:account_id":      map[string]any{"name": "renamed"},
-	"DELETE /api/v1/accounts/:account_id":     nil,
-	"POST /api/v1/accounts/:account_id/test":  nil,
-	"POST /api/v1/accounts/:account_id/scans": nil,
-	"POST /api/v1/scans/:scan_id/cancel":      nil,
-	"POST /api/v1/mute-rules":                 map[string]any{"check_pattern": "aws.ec2.*", "justification": "walk"},
-	"DELETE /api/v1/mute-rules/:mute_id":      nil,
+	"POST /api/v1/auth/logout":                      nil,
+	"POST /api/v1/auth/switch-tenant":               map[string]any{"tenant_id": "{tenant_id}"},
+	"POST /api/v1/me/password":                      map[string]any{"current_password": "x", "new_password": "a long new password"},
+	"POST /api/v1/users":                            map[string]any{"email": "walker@example.com", "role": "viewer"},
+	"PATCH /api/v1/users/:user_id":                  map[string]any{"role": "viewer"},
+	"DELETE /api/v1/users/:user_id":                 nil,
+	"POST /api/v1/api-keys":                         map[string]any{"name": "walker", "role": "viewer"},
+	"DELETE /api/v1/api-keys/:key_id":               nil,
+	"PATCH /api/v1/settings":                        map[string]any{"retention_days": 30},
+	"POST /api/v1/accounts":                         map[string]any{"provider": "aws", "name": "walker", "credential_kind": "default_chain"},
+	"PATCH /api/v1/accounts/:account_id":            map[string]any{"name": "renamed"},
+	"DELETE /api/v1/accounts/:account_id":           nil,
+	"POST /api/v1/accounts/:account_id/test":        nil,
+	"POST /api/v1/accounts/:account_id/scans":       nil,
+	"POST /api/v1/scans/:scan_id/cancel":            nil,
+	"POST /api/v1/mute-rules":                       map[string]any{"check_pattern": "aws.ec2.*", "justification": "walk"},
+	"DELETE /api/v1/mute-rules/:mute_id":            nil,
+	"POST /api/v1/findings/mute":                    map[string]any{"finding_ids": []string{"6f1c3bde-0d7e-4c41-9a57-1f7f3c1a9b10"}, "justification": "walk"},
+	"POST /api/v1/custom-checks":                    map[string]any{"yaml": customCheckYAML("walker")},
+	"POST /api/v1/custom-checks/dry-run":            map[string]any{"yaml": customCheckYAML("walker")},
+	"PUT /api/v1/custom-checks/:custom_check_id":    map[string]any{"yaml": customCheckYAML("walker")},
+	"DELETE /api/v1/custom-checks/:custom_check_id": nil,
 }
 
 var paramRE = regexp.MustCompile(`:([a-z_]+)`)
@@ -259,10 +268,22 @@ func TestTenantIsolationRouteWalk(t *testing.T) {
 	aIDs := map[string]string{
 		"user_id": e.A.AnalystID.String(), "key_id": e.A.KeyIDs[auth.RoleViewer].String(), "tenant_id": e.A.ID.String(),
 		"account_id": e.A.AccountID.String(), "scan_id": e.A.ScanID.String(), "mute_id": e.A.MuteID.String(),
+		"finding_id":  e.A.Estate.Findings["aws.s3.bucket_no_public_read alpha-public"].String(),
+		"resource_id": e.A.Estate.Resources["alpha-public"].String(), "version": "1",
+		"check_id": e.A.Estate.CustomCheck, "custom_check_id": e.A.Estate.CustomCheckID.String(),
+		// Frameworks are global (no tenant owns one): the walk proves an unknown one is 404.
+		"framework_id": "alpha-framework", "control_id": "1.1",
 	}
 	// Everything that identifies tenant A must stay out of B's answers.
 	secrets := []string{e.A.ID.String(), e.A.OwnerID.String(), e.A.AnalystID.String(), "alpha.example.com", "ALPHA Corp",
-		e.A.AccountID.String(), e.A.ScanID.String(), e.A.MuteID.String(), "alpha prod", "alpha accepted risk"}
+		e.A.AccountID.String(), e.A.ScanID.String(), e.A.MuteID.String(), "alpha prod", "alpha accepted risk",
+		"alpha-public", "alpha-logs", "alpha-web-sg", "sg-0alpha", e.A.Estate.CustomCheck, e.A.Estate.CustomCheckID.String()}
+	for _, id := range e.A.Estate.Resources {
+		secrets = append(secrets, id.String())
+	}
+	for _, id := range e.A.Estate.Findings {
+		secrets = append(secrets, id.String())
+	}
 	for _, id := range e.A.KeyIDs {
 		secrets = append(secrets, id.String())
 	}
@@ -308,7 +329,9 @@ func TestRolePermissions(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	nowhere := map[string]string{"user_id": uuid.NewString(), "key_id": uuid.NewString(), "tenant_id": uuid.NewString(),
-		"account_id": uuid.NewString(), "scan_id": uuid.NewString(), "mute_id": uuid.NewString()}
+		"account_id": uuid.NewString(), "scan_id": uuid.NewString(), "mute_id": uuid.NewString(),
+		"finding_id": uuid.NewString(), "resource_id": uuid.NewString(), "version": "1", "check_id": "custom.aws.s3.nowhere",
+		"custom_check_id": uuid.NewString(), "framework_id": "nowhere", "control_id": "1.1"}
 	for _, r := range apiRoutes(t, e.srv) {
 		for _, role := range auth.Roles {
 			name := fmt.Sprintf("%s %s as %s", r.Method, r.Path, role)
