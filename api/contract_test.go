@@ -181,7 +181,8 @@ func undocumented(ref *openapi3.SchemaRef, v any, at string) []string {
 			} else if ap.Has != nil && *ap.Has {
 				open = true
 			}
-			for _, a := range s.AllOf {
+			// allOf composes; anyOf/oneOf here only ever add null to a $ref.
+			for _, a := range append(append(append(openapi3.SchemaRefs{}, s.AllOf...), s.AnyOf...), s.OneOf...) {
 				gather(a.Value)
 			}
 		}
@@ -376,7 +377,85 @@ func TestContract(t *testing.T) {
 	do("unmute", call{method: "DELETE", path: "/api/v1/mute-rules/" + jsonOf(mute)["id"].(string), headers: analyst, status: 204})
 	do("unmute: again", call{method: "DELETE", path: "/api/v1/mute-rules/" + jsonOf(mute)["id"].(string), headers: analyst, status: 404})
 
-	// READ-SIDE-CALLS
+	// Findings explorer.
+	es := e.A.Estate
+	finding := es.Findings["aws.s3.bucket_no_public_read alpha-public"].String()
+	resource := es.Resources["alpha-public"].String()
+	fp := do("findings", call{method: "GET", path: "/api/v1/findings?state=all&sort=check_id&limit=2", headers: viewer, status: 200})
+	do("findings: next page", call{method: "GET", path: "/api/v1/findings?state=all&sort=check_id&limit=2&cursor=" + jsonOf(fp)["next_cursor"].(string), headers: viewer, status: 200})
+	do("findings: filtered", call{method: "GET", path: "/api/v1/findings?severity=critical,high&status=fail&provider=aws&region=eu-west-1&resource_type=aws.s3.bucket&q=alpha&first_seen_since=2000-01-01T00:00:00Z", headers: viewer, status: 200})
+	do("findings: bad severity", call{method: "GET", path: "/api/v1/findings?severity=urgent", headers: viewer, status: 422, invalid: true})
+	do("findings: bad sort", call{method: "GET", path: "/api/v1/findings?sort=title", headers: viewer, status: 422, invalid: true})
+	do("findings: cursor of another sort", call{method: "GET", path: "/api/v1/findings?cursor=" + jsonOf(fp)["next_cursor"].(string), headers: viewer, status: 422})
+	do("facets", call{method: "GET", path: "/api/v1/findings/facets?state=all", headers: viewer, status: 200})
+	do("facets: control without framework", call{method: "GET", path: "/api/v1/findings/facets?control=1.1", headers: viewer, status: 422})
+	do("finding", call{method: "GET", path: "/api/v1/findings/" + finding, headers: viewer, status: 200})
+	do("finding: custom check", call{method: "GET", path: "/api/v1/findings/" + es.Findings[es.CustomCheck+" alpha-public"].String(), headers: viewer, status: 200})
+	do("finding: nothing", call{method: "GET", path: "/api/v1/findings/" + nowhere, headers: viewer, status: 404})
+	do("export json", call{method: "GET", path: "/api/v1/findings/export?format=json&state=all", headers: viewer, status: 200})
+	do("export csv", call{method: "GET", path: "/api/v1/findings/export?format=csv", headers: viewer, status: 200})
+	do("export ocsf", call{method: "GET", path: "/api/v1/findings/export?format=ocsf", headers: viewer, status: 200})
+	do("export: no format", call{method: "GET", path: "/api/v1/findings/export", headers: viewer, status: 422, invalid: true})
+	do("mute findings: none", call{method: "POST", path: "/api/v1/findings/mute", body: map[string]any{"finding_ids": []string{}, "justification": "x"}, headers: analyst, status: 422, invalid: true})
+	do("mute findings: not ours", call{method: "POST", path: "/api/v1/findings/mute", body: map[string]any{"finding_ids": []string{nowhere}, "justification": "x"}, headers: analyst, status: 404})
+	do("mute findings", call{method: "POST", path: "/api/v1/findings/mute", body: map[string]any{"finding_ids": []string{finding}, "justification": "static site", "expires_at": exp}, headers: analyst, status: 201})
+
+	// Summary.
+	do("summary", call{method: "GET", path: "/api/v1/summary?days=90", headers: viewer, status: 200})
+	do("summary: bad window", call{method: "GET", path: "/api/v1/summary?days=7", headers: viewer, status: 422, invalid: true})
+
+	// Inventory and drift.
+	rp := do("resources", call{method: "GET", path: "/api/v1/resources?limit=1&include_deleted=true", headers: viewer, status: 200})
+	do("resources: next page", call{method: "GET", path: "/api/v1/resources?limit=1&include_deleted=true&cursor=" + jsonOf(rp)["next_cursor"].(string), headers: viewer, status: 200})
+	do("resources: bad flag", call{method: "GET", path: "/api/v1/resources?include_deleted=maybe", headers: viewer, status: 422, invalid: true})
+	do("resource facets", call{method: "GET", path: "/api/v1/resources/facets?type=aws.s3.bucket", headers: viewer, status: 200})
+	do("resource facets: bad tag", call{method: "GET", path: "/api/v1/resources/facets?tag=novalue", headers: viewer, status: 422, invalid: true})
+	do("resource", call{method: "GET", path: "/api/v1/resources/" + resource, headers: viewer, status: 200})
+	do("resource: nothing", call{method: "GET", path: "/api/v1/resources/" + nowhere, headers: viewer, status: 404})
+	do("versions", call{method: "GET", path: "/api/v1/resources/" + resource + "/versions", headers: viewer, status: 200})
+	do("versions: bad cursor", call{method: "GET", path: "/api/v1/resources/" + resource + "/versions?cursor=x", headers: viewer, status: 422, invalid: true})
+	do("version", call{method: "GET", path: "/api/v1/resources/" + resource + "/versions/1", headers: viewer, status: 200})
+	do("version: none", call{method: "GET", path: "/api/v1/resources/" + resource + "/versions/99", headers: viewer, status: 404})
+	do("diff", call{method: "GET", path: "/api/v1/resources/" + resource + "/diff?from=1&to=2", headers: viewer, status: 200})
+	do("diff: no to", call{method: "GET", path: "/api/v1/resources/" + resource + "/diff?from=1", headers: viewer, status: 422, invalid: true})
+	do("at", call{method: "GET", path: "/api/v1/resources/" + resource + "/at?time=" + time.Now().UTC().Format(time.RFC3339), headers: viewer, status: 200})
+	do("at: no time", call{method: "GET", path: "/api/v1/resources/" + resource + "/at", headers: viewer, status: 422, invalid: true})
+	do("drift", call{method: "GET", path: "/api/v1/drift?change=created,modified,deleted&since=2000-01-01T00:00:00Z", headers: viewer, status: 200})
+	do("drift: bad change", call{method: "GET", path: "/api/v1/drift?change=renamed", headers: viewer, status: 422, invalid: true})
+
+	// Checks and custom checks.
+	cl := do("checks", call{method: "GET", path: "/api/v1/checks?provider=aws&severity=critical,high", headers: viewer, status: 200})
+	do("checks: bad kind", call{method: "GET", path: "/api/v1/checks?kind=rule", headers: viewer, status: 422, invalid: true})
+	checkID := jsonOf(cl)["items"].([]any)[0].(map[string]any)["id"].(string)
+	do("check", call{method: "GET", path: "/api/v1/checks/" + checkID, headers: viewer, status: 200})
+	do("check: custom", call{method: "GET", path: "/api/v1/checks/" + es.CustomCheck, headers: viewer, status: 200})
+	do("check: nothing", call{method: "GET", path: "/api/v1/checks/aws.nothing.here", headers: viewer, status: 404})
+	do("custom checks", call{method: "GET", path: "/api/v1/custom-checks", headers: viewer, status: 200})
+	do("custom checks: parameter", call{method: "GET", path: "/api/v1/custom-checks?page=2", headers: viewer, status: 400})
+	do("custom check", call{method: "GET", path: "/api/v1/custom-checks/" + es.CustomCheckID.String(), headers: viewer, status: 200})
+	do("custom check: nothing", call{method: "GET", path: "/api/v1/custom-checks/" + nowhere, headers: viewer, status: 404})
+	cc := do("add custom check", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 201})
+	ccID := jsonOf(cc)["id"].(string)
+	do("add custom check: again", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 409})
+	do("add custom check: broken", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": "id: custom.x\nassert: 'resource.'"}, headers: analyst, status: 422})
+	do("add custom check: viewer", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": customCheckYAML("viewer")}, headers: viewer, status: 403})
+	do("replace custom check", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 200})
+	do("replace custom check: no yaml", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{}, headers: analyst, status: 422, invalid: true})
+	do("dry run", call{method: "POST", path: "/api/v1/custom-checks/dry-run", body: map[string]any{"yaml": customCheckYAML("dry")}, headers: analyst, status: 200})
+	do("dry run: broken", call{method: "POST", path: "/api/v1/custom-checks/dry-run", body: map[string]any{"yaml": "title: no id"}, headers: analyst, status: 422})
+	do("delete custom check", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: analyst, status: 204})
+	do("delete custom check: again", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: analyst, status: 404})
+
+	// Compliance.
+	fl := do("frameworks", call{method: "GET", path: "/api/v1/compliance/frameworks", headers: viewer, status: 200})
+	do("frameworks: parameter", call{method: "GET", path: "/api/v1/compliance/frameworks?provider=aws", headers: viewer, status: 400})
+	fwID := jsonOf(fl)["items"].([]any)[0].(map[string]any)["id"].(string)
+	fw := do("framework", call{method: "GET", path: "/api/v1/compliance/frameworks/" + fwID + "?account_id=" + e.A.AccountID.String(), headers: viewer, status: 200})
+	do("framework: nothing", call{method: "GET", path: "/api/v1/compliance/frameworks/nist-0", headers: viewer, status: 404})
+	do("framework: bad account", call{method: "GET", path: "/api/v1/compliance/frameworks/" + fwID + "?account_id=x", headers: viewer, status: 422, invalid: true})
+	ctrl := jsonOf(fw)["controls_posture"].([]any)[0].(map[string]any)["id"].(string)
+	do("control", call{method: "GET", path: "/api/v1/compliance/frameworks/" + fwID + "/controls/" + ctrl, headers: viewer, status: 200})
+	do("control: nothing", call{method: "GET", path: "/api/v1/compliance/frameworks/" + fwID + "/controls/99.99", headers: viewer, status: 404})
 
 	// Audit log: every change above was recorded; page through it.
 	page := do("audit", call{method: "GET", path: "/api/v1/audit-log?limit=2&action=api_key", headers: admin, status: 200})
