@@ -1,0 +1,271 @@
+// The browser flows of the end-to-end run (see run.mjs): each step drives the UI as a
+// person would, checks what the page shows against the API, takes a screenshot, and
+// runs axe-core on the page (serious and critical violations fail the run).
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium as pw } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const EMAIL = "demo@vigil.local";
+const PASSWORD = "vigil-demo-password";
+
+// awsCall sends an unsigned-but-well-formed AWS query request to moto_server: moto
+// routes by the credential scope's service and does not verify signatures.
+async function awsCall(motoURL, service, params) {
+  const body = new URLSearchParams(params).toString();
+  const r = await fetch(`${motoURL}/`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`moto ${service} ${params.Action}: ${r.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+async function seedMoto(motoURL) {
+  const s3 = await fetch(`${motoURL}/e2e-public-logs`, { method: "PUT" });
+  if (!s3.ok) throw new Error(`moto create bucket: ${s3.status}`);
+  const sg = await awsCall(motoURL, "ec2", {
+    Action: "CreateSecurityGroup",
+    Version: "2016-11-15",
+    GroupName: "e2e-web",
+    GroupDescription: "e2e web tier",
+  });
+  const groupId = /<groupId>(sg-[0-9a-f]+)<\/groupId>/.exec(sg)?.[1];
+  if (!groupId) throw new Error(`no group id in ${sg.slice(0, 200)}`);
+  await awsCall(motoURL, "iam", { Action: "CreateUser", Version: "2010-05-08", UserName: "e2e-deployer" });
+  return { groupId };
+}
+
+/** runFlows drives every page; it throws on the first failure. */
+export async function runFlows({ base, apiBase, motoURL, chromium, shots, log }) {
+  const browser = await pw.launch({
+    executablePath: chromium,
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: "light" });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("pageerror", (e) => {
+    consoleErrors.push(String(e));
+    log(`  page error: ${e.stack ?? e}`);
+  });
+  page.on("console", (m) => m.type() === "error" && log(`  console error: ${m.text()}`));
+  let shot = 0;
+  const a11y = [];
+
+  async function check(name) {
+    shot += 1;
+    const file = join(shots, `${String(shot).padStart(2, "0")}-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await page.evaluate(axeSource);
+    const res = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} [${(n.failureSummary ?? "").replace(/\s+/g, " ").slice(0, 160)}]`) }));
+    });
+    const bad = res.filter((v) => v.impact === "serious" || v.impact === "critical");
+    if (bad.length) a11y.push({ page: name, violations: bad });
+    log(`  screenshot ${file.split("/").pop()}${bad.length ? ` (${bad.length} serious a11y violations)` : ""}`);
+    for (const v of bad) log(`    a11y ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(" | ")}`);
+  }
+
+  async function step(name, fn) {
+    const t = Date.now();
+    log(`step: ${name}`);
+    try {
+      await fn();
+    } catch (err) {
+      await page.screenshot({ path: join(shots, `FAILED-${name.replace(/\W+/g, "-")}.png`), fullPage: true }).catch(() => {});
+      throw new Error(`step "${name}" failed: ${err instanceof Error ? err.message : err}`);
+    }
+    log(`  ok (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+  }
+
+  // api calls the API with the browser's session (cookie + CSRF token), to compare
+  // what the pages show with what the API says.
+  const api = (path, init = {}) =>
+    page.evaluate(
+      async ({ path, init }) => {
+        const me = await fetch("/api/v1/me").then((r) => r.json());
+        const r = await fetch(path, { ...init, headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf_token, ...(init.headers ?? {}) } });
+        return { status: r.status, body: r.status === 204 ? null : await r.json() };
+      },
+      { path, init },
+    );
+
+  try {
+    const { groupId } = await seedMoto(motoURL);
+
+    await step("sign-in errors", async () => {
+      await page.goto(`${base}/findings`);
+      await page.getByLabel("E-mail").fill(EMAIL);
+      await page.getByLabel(/^Password/).fill("not-the-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByText("Wrong e-mail or password").waitFor();
+      await check("login-error");
+    });
+
+    await step("sign in", async () => {
+      await page.getByLabel(/^Password/).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(/\/findings/);
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    });
+
+    await step("settings: API key created once, then revoked", async () => {
+      await page.getByRole("link", { name: "Settings" }).first().click();
+      await page.getByRole("tab", { name: "API keys" }).click();
+      await page.getByText("No API keys").waitFor();
+      await page.getByRole("button", { name: "Create API key" }).click();
+      await page.getByLabel("Name").fill("e2e-ci");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const key = await page.getByTestId("new-api-key").textContent();
+      if (!/^vgl_[A-Za-z0-9_-]{43}$/.test(key ?? "")) throw new Error(`unexpected key ${key}`);
+      const me = await fetch(`${apiBase}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+      if (me.status !== 200) throw new Error(`the new key does not authenticate: ${me.status}`);
+      await check("settings-api-key-created");
+      await page.getByRole("button", { name: "Done" }).click();
+      await page.getByRole("button", { name: "Revoke e2e-ci" }).click();
+      await page.getByTestId("api-key-row").getByText("revoked").waitFor();
+      const after = await fetch(`${apiBase}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+      if (after.status !== 401) throw new Error(`a revoked key still authenticates: ${after.status}`);
+      await check("settings-api-keys");
+    });
+
+    await step("settings: invite shows a temporary password once", async () => {
+      await page.getByRole("tab", { name: "Users" }).click();
+      await page.getByRole("button", { name: "Invite a member" }).click();
+      await page.getByLabel("E-mail").fill("analyst@example.com");
+      await page.getByRole("button", { name: "Invite", exact: true }).click();
+      const pw = await page.getByTestId("temporary-password").textContent();
+      if (!pw || pw.length < 12) throw new Error(`temporary password ${pw}`);
+      await page.getByRole("button", { name: "Done" }).click();
+      await page.getByText("analyst@example.com").first().waitFor();
+      await check("settings-users");
+    });
+
+    await step("settings: audit log and retention", async () => {
+      await page.getByRole("tab", { name: "Audit log" }).click();
+      await page.getByText("api_key.revoked").waitFor();
+      await check("settings-audit-log");
+      await page.getByRole("tab", { name: "Retention" }).click();
+      const input = page.getByLabel("History retention (days)");
+      await input.fill("3");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("must be from 7 to 3650").waitFor();
+      await input.fill("120");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("Settings saved").waitFor();
+      const s = await api("/api/v1/settings");
+      if (s.body.retention_days !== 120) throw new Error(`retention is ${s.body.retention_days}`);
+      await check("settings-retention");
+    });
+
+    let accountId = "";
+    await step("onboard an AWS account (moto)", async () => {
+      await page.getByRole("link", { name: "Cloud accounts" }).click();
+      await page.getByText("No cloud account connected yet").waitFor();
+      await check("accounts-empty");
+      await page.getByRole("link", { name: "Connect AWS account" }).first().click();
+      await page.getByTestId("external-id").waitFor();
+      const ext = await page.getByTestId("external-id").textContent();
+      if (!ext?.startsWith("vigil-")) throw new Error(`external id ${ext}`);
+      await check("onboarding-role");
+      await page.getByRole("button", { name: /I have a role/ }).click();
+      await page.getByLabel("Name").fill("e2e-moto");
+      await page.getByText("Access keys").click();
+      await page.getByLabel("Access key ID").fill("testing");
+      await page.getByLabel("Secret access key").fill("testing");
+      const regions = page.getByRole("combobox", { name: "Regions" });
+      await regions.fill("us-east-1");
+      await regions.press("Enter");
+      const types = page.getByRole("combobox", { name: "Resource types (optional)" });
+      for (const t of ["aws.s3.bucket", "aws.ec2.security_group", "aws.iam.user"]) {
+        await types.fill(t);
+        await types.press("Enter");
+      }
+      await page.getByLabel("Endpoint URL (optional)").fill(motoURL);
+      await check("onboarding-connect");
+      await page.getByRole("button", { name: "Connect and test" }).click();
+      await page.getByTestId("identity").waitFor({ timeout: 30_000 });
+      const identity = await page.getByTestId("identity").textContent();
+      if (!identity?.includes("123456789012")) throw new Error(`identity ${identity}`);
+      await check("onboarding-test");
+      await page.getByRole("button", { name: "Next" }).click();
+      await page.getByRole("button", { name: "Scan now" }).click();
+      await page.waitForURL(/\/accounts\/[0-9a-f-]{36}$/);
+      accountId = page.url().split("/").pop();
+    });
+
+    const waitScan = async (n) => {
+      // The scan history refreshes itself while a scan runs.
+      await page.getByTestId("scan-row").nth(0).getByText(/completed|partial|failed/).waitFor({ timeout: 90_000 });
+      const scans = await api(`/api/v1/accounts/${accountId}/scans`);
+      if (scans.body.items.length !== n) throw new Error(`expected ${n} scans, got ${scans.body.items.length}`);
+      const status = scans.body.items[0].status;
+      if (status !== "completed") throw new Error(`scan ended ${status}`);
+    };
+
+    await step("first scan completes", async () => {
+      await waitScan(1);
+      await page.getByTestId("scan-row").first().getByRole("button").click();
+      await page.getByRole("dialog").getByText("s3").first().waitFor();
+      await check("scan-detail");
+      await page.keyboard.press("Escape");
+      await check("account-detail");
+    });
+
+    // A change in the cloud between two scans: the security group opens SSH to the world.
+    await awsCall(motoURL, "ec2", {
+      Action: "AuthorizeSecurityGroupIngress",
+      Version: "2016-11-15",
+      GroupId: groupId,
+      "IpPermissions.1.IpProtocol": "tcp",
+      "IpPermissions.1.FromPort": "22",
+      "IpPermissions.1.ToPort": "22",
+      "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0",
+    });
+
+    await step("second scan sees the change", async () => {
+      await page.getByRole("button", { name: "Scan now" }).click();
+      await page.getByTestId("scan-row").nth(1).waitFor();
+      await waitScan(2);
+      const scans = await api(`/api/v1/accounts/${accountId}/scans`);
+      if (scans.body.items[0].modified < 1) throw new Error(`second scan modified ${scans.body.items[0].modified} resources`);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cloud accounts" }).click();
+      await page.getByText("e2e-moto").waitFor();
+      await check("accounts");
+    });
+
+    await step("dark theme", async () => {
+      await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+      await check("dashboard-dark");
+      await page.getByRole("button", { name: /Switch to light theme/ }).click();
+    });
+
+    await step("sign out", async () => {
+      await page.getByRole("button", { name: /Account menu/ }).click();
+      await page.getByRole("menuitem", { name: "Sign out" }).click();
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      const me = await page.evaluate(() => fetch("/api/v1/me").then((r) => r.status));
+      if (me !== 401) throw new Error(`after sign-out /me answers ${me}`);
+    });
+
+    if (consoleErrors.length) throw new Error(`uncaught page errors:\n${consoleErrors.join("\n")}`);
+    if (a11y.length) throw new Error(`serious accessibility violations:\n${JSON.stringify(a11y, null, 2)}`);
+  } finally {
+    await browser.close();
+  }
+}
