@@ -42,7 +42,7 @@ func driftWhere(f DriftFilter) *builder {
 	b := &builder{}
 	b.add("v.tenant_id = vigil_current_tenant()")
 	if len(f.Changes) > 0 {
-		b.add("v.change = ANY(" + b.arg(f.Changes) + ")")
+		b.in("v.change", f.Changes)
 	}
 	if f.ResourceType != "" {
 		b.add("r.type = " + b.arg(f.ResourceType))

@@ -150,6 +150,17 @@ func (b *builder) arg(v any) string {
 
 func (b *builder) add(cond string) { b.where = append(b.where, cond) }
 
+// in adds "col IN list". One value is an equality: Postgres (before 17) cannot use an
+// index's order past a column compared with = ANY(array), so the default page
+// (state = 'open', by severity) would sort instead of reading one index range.
+func (b *builder) in(col string, values []string) {
+	if len(values) == 1 {
+		b.add(col + " = " + b.arg(values[0]))
+		return
+	}
+	b.add(col + " = ANY(" + b.arg(values) + ")")
+}
+
 func (b *builder) sql() string { return strings.Join(b.where, " AND ") }
 
 // likePattern escapes LIKE wildcards in a user's text and wraps it in %...%.
@@ -164,19 +175,23 @@ func findingWhere(f FindingFilter) *builder {
 	b := &builder{}
 	b.add("f.tenant_id = vigil_current_tenant()")
 	if len(f.States) > 0 {
-		b.add("f.state = ANY(" + b.arg(f.States) + ")")
+		b.in("f.state", f.States)
 	}
 	if len(f.Severities) > 0 {
-		b.add("f.severity = ANY(" + b.arg(f.Severities) + ")")
+		b.in("f.severity", f.Severities)
 	}
 	if len(f.Statuses) > 0 {
-		b.add("f.status = ANY(" + b.arg(f.Statuses) + ")")
+		b.in("f.status", f.Statuses)
 	}
 	if f.CheckID != "" {
 		b.add("f.check_id = " + b.arg(f.CheckID))
 	}
 	if f.CheckIn != nil {
-		b.add("f.check_id = ANY(" + b.arg(f.CheckIn) + ")")
+		if len(f.CheckIn) == 0 {
+			b.add("false")
+		} else {
+			b.in("f.check_id", f.CheckIn)
+		}
 	}
 	if f.Provider != "" {
 		b.add("f.provider = " + b.arg(f.Provider))

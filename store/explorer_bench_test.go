@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilsec/vigil/store"
@@ -26,6 +28,8 @@ import (
 //	VIGIL_BENCH_FINDINGS  total findings (default 50,000; the figures in docs/api.md use 5,000,000)
 //	VIGIL_BENCH_TENANTS   tenants sharing them (default 100)
 //	VIGIL_BENCH_EXPLAIN=1 log EXPLAIN (ANALYZE, BUFFERS) of each query once
+//	VIGIL_BENCH_DB=name   seed (once) into a database of that name and keep it, so later
+//	                      runs and EXPLAINs reuse it; drop it yourself afterwards
 //
 // It reports p50 and p95 latency per query shape (ms). Seeding uses COPY with rows
 // generated on the fly: 5 million findings take a few minutes on two cores.
@@ -34,11 +38,20 @@ import (
 func BenchmarkFindingList(b *testing.B) {
 	total := envInt(b, "VIGIL_BENCH_FINDINGS", 50_000)
 	tenants := envInt(b, "VIGIL_BENCH_TENANTS", 100)
-	db := storetest.New(b)
 	ctx := context.Background()
-	start := time.Now()
-	ids := seedFindings(b, db, tenants, total)
-	b.Logf("seeded %d findings over %d tenants in %s", total, tenants, time.Since(start).Round(time.Second))
+	db, seeded := benchDatabase(b)
+	var ids []uuid.UUID
+	if seeded {
+		rows, err := db.Owner.Query(ctx, "SELECT id FROM tenants ORDER BY id")
+		require.NoError(b, err)
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		require.NoError(b, err)
+		b.Logf("reusing database %s (%d tenants)", db.Name, len(ids))
+	} else {
+		start := time.Now()
+		ids = seedFindings(b, db, tenants, total)
+		b.Logf("seeded %d findings over %d tenants in %s into %s", total, tenants, time.Since(start).Round(time.Second), db.Name)
+	}
 
 	critHigh := store.FindingFilter{States: []string{"open"}, Severities: []string{"critical", "high"}}
 	typeRegion := store.FindingFilter{States: []string{"open"}, ResourceType: "aws.ec2.instance", Region: "eu-west-1"}
@@ -108,6 +121,39 @@ func BenchmarkFindingList(b *testing.B) {
 		b.ReportMetric(float64(durations[int(0.95*float64(len(durations)-1))].Microseconds())/1000, "p95-ms")
 		b.ReportMetric(0, "ns/op")
 	})
+}
+
+// benchDatabase is a fresh test database, or the kept one named by VIGIL_BENCH_DB
+// (created and migrated when missing; seeded reports it already holds findings).
+func benchDatabase(b *testing.B) (*storetest.DB, bool) {
+	name := os.Getenv("VIGIL_BENCH_DB")
+	if name == "" {
+		return storetest.New(b), false
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, storetest.AdminURL())
+	require.NoError(b, err)
+	defer admin.Close(ctx)
+	var exists bool
+	require.NoError(b, admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists))
+	url := storetest.WithDatabase(b, storetest.AdminURL(), name)
+	if !exists {
+		_, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		require.NoError(b, err)
+		m, err := store.NewMigrator(ctx, url, slog.New(slog.DiscardHandler))
+		require.NoError(b, err)
+		_, err = m.Up(ctx)
+		m.Close()
+		require.NoError(b, err)
+	}
+	owner, err := pgxpool.New(ctx, url)
+	require.NoError(b, err)
+	app, err := store.Open(ctx, url, store.PoolConfig{MaxConns: 8})
+	require.NoError(b, err)
+	b.Cleanup(func() { app.Close(); owner.Close() })
+	var seeded bool
+	require.NoError(b, owner.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM findings)").Scan(&seeded))
+	return &storetest.DB{App: app, Owner: owner, URL: url, Name: name}, seeded
 }
 
 func envInt(b *testing.B, name string, def int) int {
