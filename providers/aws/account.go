@@ -71,6 +71,9 @@ func collectAccount(ctx context.Context, s *scope) error {
 		}
 		return out.SummaryMap, nil
 	})
+	s.enrich(ctx, r, "ManagedPolicyEntities", "iam:ListEntitiesForPolicy", nil, func(ctx context.Context) (any, error) {
+		return managedPolicyEntities(ctx, iamc, s.p.partition)
+	})
 	s.enrich(ctx, r, "CredentialReport", "iam:GetCredentialReport", nil, func(ctx context.Context) (any, error) {
 		return credentialReport(ctx, iamc)
 	})
@@ -131,6 +134,47 @@ func collectAccount(ctx context.Context, s *scope) error {
 		return out.Organization, nil
 	})
 	return s.emit(ctx, r)
+}
+
+// watchedManagedPolicies are the AWS managed policies whose attachments account-wide
+// checks ask about: CIS wants a support role (AWSSupportAccess) and no CloudShell full
+// access (AWSCloudShellFullAccess: file upload/download is an exfiltration path).
+var watchedManagedPolicies = []string{"AWSSupportAccess", "AWSCloudShellFullAccess"}
+
+// managedPolicyEntities returns, per watched AWS managed policy name, the groups, users
+// and roles it is attached to: {PolicyGroups, PolicyUsers, PolicyRoles}, or nil when
+// the policy does not exist in the partition.
+func managedPolicyEntities(ctx context.Context, c *iam.Client, partition string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, name := range watchedManagedPolicies {
+		arn := fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, name)
+		groups, users, roles := []iamtypes.PolicyGroup{}, []iamtypes.PolicyUser{}, []iamtypes.PolicyRole{}
+		p := iam.NewListEntitiesForPolicyPaginator(c, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(arn)})
+		found := true
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if isCode(err, "NoSuchEntity") {
+				found = false
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			groups = append(groups, page.PolicyGroups...)
+			users = append(users, page.PolicyUsers...)
+			roles = append(roles, page.PolicyRoles...)
+		}
+		if !found {
+			out[name] = nil
+			continue
+		}
+		v, err := jsonValue(map[string]any{"PolicyGroups": groups, "PolicyUsers": users, "PolicyRoles": roles})
+		if err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 // credentialReport generates the IAM credential report if needed and returns its rows
@@ -234,17 +278,31 @@ func accountRegionalServices(ctx context.Context, s *scope, r *providers.Resourc
 			return byRegion, nil
 		})
 	}
-	perRegion("GuardDutyDetectorIds", "guardduty:ListDetectors", func(ctx context.Context, cfg aws.Config) (any, error) {
-		var ids []string
-		p := guardduty.NewListDetectorsPaginator(guardduty.NewFromConfig(cfg), &guardduty.ListDetectorsInput{})
+	perRegion("GuardDutyDetectors", "guardduty:ListDetectors", func(ctx context.Context, cfg aws.Config) (any, error) {
+		// The status is what matters: a suspended detector still lists.
+		c := guardduty.NewFromConfig(cfg)
+		detectors := []any{}
+		p := guardduty.NewListDetectorsPaginator(c, &guardduty.ListDetectorsInput{})
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
 			if err != nil {
 				return nil, err
 			}
-			ids = append(ids, out.DetectorIds...)
+			for _, id := range out.DetectorIds {
+				d, err := c.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(id)})
+				if err != nil {
+					return nil, fmt.Errorf("get detector %s: %w", id, err)
+				}
+				v, err := jsonValue(d)
+				if err != nil {
+					return nil, err
+				}
+				m := v.(map[string]any)
+				m["DetectorId"] = id
+				detectors = append(detectors, m)
+			}
 		}
-		return nonNil(ids), nil
+		return detectors, nil
 	})
 	perRegion("SecurityHubArn", "securityhub:DescribeHub", func(ctx context.Context, cfg aws.Config) (any, error) {
 		out, err := securityhub.NewFromConfig(cfg).DescribeHub(ctx, &securityhub.DescribeHubInput{})
@@ -256,12 +314,36 @@ func accountRegionalServices(ctx context.Context, s *scope, r *providers.Resourc
 		}
 		return out.HubArn, nil
 	})
-	perRegion("ConfigRecorderStatus", "config:DescribeConfigurationRecorderStatus", func(ctx context.Context, cfg aws.Config) (any, error) {
-		out, err := configservice.NewFromConfig(cfg).DescribeConfigurationRecorderStatus(ctx, &configservice.DescribeConfigurationRecorderStatusInput{})
+	perRegion("ConfigurationRecorders", "config:DescribeConfigurationRecorders", func(ctx context.Context, cfg aws.Config) (any, error) {
+		// What a recorder records (RecordingGroup) and whether it runs (Status) are two
+		// calls; they are joined by recorder name as on aws.config.configuration_recorder.
+		c := configservice.NewFromConfig(cfg)
+		recs, err := c.DescribeConfigurationRecorders(ctx, &configservice.DescribeConfigurationRecordersInput{})
 		if err != nil {
 			return nil, err
 		}
-		return nonNil(out.ConfigurationRecordersStatus), nil
+		st, err := c.DescribeConfigurationRecorderStatus(ctx, &configservice.DescribeConfigurationRecorderStatusInput{})
+		if err != nil {
+			return nil, fmt.Errorf("configuration recorder status: %w", err)
+		}
+		out := []any{}
+		for _, rec := range recs.ConfigurationRecorders {
+			v, err := jsonValue(rec)
+			if err != nil {
+				return nil, err
+			}
+			m := v.(map[string]any)
+			m["Status"] = nil
+			for _, status := range st.ConfigurationRecordersStatus {
+				if aws.ToString(status.Name) == aws.ToString(rec.Name) {
+					if m["Status"], err = jsonValue(status); err != nil {
+						return nil, err
+					}
+				}
+			}
+			out = append(out, m)
+		}
+		return out, nil
 	})
 	perRegion("AccessAnalyzers", "access-analyzer:ListAnalyzers", func(ctx context.Context, cfg aws.Config) (any, error) {
 		var all []aatypes.AnalyzerSummary
@@ -277,39 +359,49 @@ func accountRegionalServices(ctx context.Context, s *scope, r *providers.Resourc
 	})
 	// Multi-region trails are visible from the home region: DescribeTrails with shadow
 	// trails lists them all, whatever region they live in.
+	var trails []any
+	var trailsErr error
 	s.enrich(ctx, r, "MultiRegionTrails", "cloudtrail:DescribeTrails", nil, func(ctx context.Context) (any, error) {
-		ct := cloudtrail.NewFromConfig(s.cfg)
-		out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+		trails, trailsErr = multiRegionTrails(ctx, s)
+		return trails, trailsErr
+	})
+	accountMonitoring(ctx, s, r, trails, trailsErr)
+}
+
+// multiRegionTrails lists the account's multi-region trails, each with IsLogging
+// (GetTrailStatus) and EventSelectors (GetEventSelectors) from its home region.
+func multiRegionTrails(ctx context.Context, s *scope) ([]any, error) {
+	ct := cloudtrail.NewFromConfig(s.cfg)
+	out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	trails := []any{}
+	for _, t := range out.TrailList {
+		if !aws.ToBool(t.IsMultiRegionTrail) {
+			continue
+		}
+		home := cloudtrail.NewFromConfig(s.p.regionConfig(cmp.Or(aws.ToString(t.HomeRegion), s.cfg.Region)))
+		st, err := home.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: t.TrailARN})
 		if err != nil {
 			return nil, err
 		}
-		trails := []any{}
-		for _, t := range out.TrailList {
-			if !aws.ToBool(t.IsMultiRegionTrail) {
-				continue
-			}
-			home := cloudtrail.NewFromConfig(s.p.regionConfig(cmp.Or(aws.ToString(t.HomeRegion), s.cfg.Region)))
-			st, err := home.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: t.TrailARN})
-			if err != nil {
-				return nil, err
-			}
-			sel, err := home.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: t.TrailARN})
-			if err != nil {
-				return nil, err
-			}
-			v, err := jsonValue(t)
-			if err != nil {
-				return nil, err
-			}
-			m := v.(map[string]any)
-			m["IsLogging"] = aws.ToBool(st.IsLogging)
-			evs, err := jsonValue(map[string]any{"EventSelectors": nonNil(sel.EventSelectors), "AdvancedEventSelectors": nonNil(sel.AdvancedEventSelectors)})
-			if err != nil {
-				return nil, err
-			}
-			m["EventSelectors"] = evs
-			trails = append(trails, m)
+		sel, err := home.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: t.TrailARN})
+		if err != nil {
+			return nil, err
 		}
-		return trails, nil
-	})
+		v, err := jsonValue(t)
+		if err != nil {
+			return nil, err
+		}
+		m := v.(map[string]any)
+		m["IsLogging"] = aws.ToBool(st.IsLogging)
+		evs, err := jsonValue(map[string]any{"EventSelectors": nonNil(sel.EventSelectors), "AdvancedEventSelectors": nonNil(sel.AdvancedEventSelectors)})
+		if err != nil {
+			return nil, err
+		}
+		m["EventSelectors"] = evs
+		trails = append(trails, m)
+	}
+	return trails, nil
 }

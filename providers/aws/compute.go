@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -84,10 +85,9 @@ func lambdaFunctionCollector() collector {
 				}
 				for _, f := range out.Functions {
 					w.Go(func(ctx context.Context) error {
-						// Environment variables often hold secrets: keep the names only.
 						if f.Environment != nil {
-							for k := range f.Environment.Variables {
-								f.Environment.Variables[k] = ""
+							for k, v := range f.Environment.Variables {
+								f.Environment.Variables[k] = redactEnvValue(v)
 							}
 						}
 						r, err := s.newResource(TypeLambdaFunction, aws.ToString(f.FunctionArn), aws.ToString(f.FunctionName), s.region, f)
@@ -210,5 +210,25 @@ func ecrRepositoryCollector() collector {
 			}
 			return nil
 		},
+	}
+}
+
+// envRedacted replaces the literal value of an environment variable in documents.
+const envRedacted = "<redacted>"
+
+// envReferenceRe matches values that point at a secret store instead of holding the
+// secret: Secrets Manager or SSM parameter ARNs and CloudFormation dynamic references.
+var envReferenceRe = regexp.MustCompile(`^(arn:aws[a-z-]*:(secretsmanager|ssm):|\{\{resolve:)`)
+
+// redactEnvValue keeps what a check needs of an environment variable without the
+// secret it may hold: "" stays "" (unset), a reference to a secret store is kept as it
+// is (it is not secret and shows the good practice), any other value becomes
+// "<redacted>". Values are never stored, so their changes never appear in drift.
+func redactEnvValue(v string) string {
+	switch {
+	case v == "", envReferenceRe.MatchString(v):
+		return v
+	default:
+		return envRedacted
 	}
 }

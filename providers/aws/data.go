@@ -92,7 +92,8 @@ func acmCollector() collector {
 }
 
 // efsCollector emits EFS file systems (Encrypted, KmsKeyId) with their file system
-// policy ("FileSystemPolicy", null when none).
+// policy ("FileSystemPolicy", null when none) and automatic backup policy
+// ("BackupPolicy": {Status}, null when never set).
 func efsCollector() collector {
 	return collector{
 		name: "efs_file_systems", service: "elasticfilesystem", types: []string{TypeEFSFileSystem},
@@ -124,6 +125,14 @@ func efsCollector() collector {
 								return nil, err
 							}
 							return parsePolicyPtr(out.Policy), nil
+						})
+						// PolicyNotFound: AWS Backup has never been set for the file system.
+						s.enrich(ctx, r, "BackupPolicy", "elasticfilesystem:DescribeBackupPolicy", []string{"PolicyNotFound"}, func(ctx context.Context) (any, error) {
+							out, err := c.DescribeBackupPolicy(ctx, &efs.DescribeBackupPolicyInput{FileSystemId: fs.FileSystemId})
+							if err != nil {
+								return nil, err
+							}
+							return out.BackupPolicy, nil
 						})
 					})
 					if err != nil {
