@@ -16,6 +16,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", metricsHandler(reg))
+	s.specRoutes()
 
 	v1 := e.Group("/api/v1", limitByIP(s.ipLimit))
 	v1.POST("/auth/login", s.login, limitByIP(s.loginLimit)).Name = "public"
