@@ -139,6 +139,11 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 	if err != nil {
 		return counts, fmt.Errorf("copy resources: %w", err)
 	}
+	// Temporary tables have no statistics: without them the planner joins 100,000
+	// staged rows against resources with nested loops (minutes instead of a second).
+	if _, err := tx.Exec(ctx, "ANALYZE incoming_resources"); err != nil {
+		return counts, fmt.Errorf("analyze staged resources: %w", err)
+	}
 
 	// Unchanged: only last_seen moves (and volatile fields, which are not drift).
 	tag, err := tx.Exec(ctx, `UPDATE resources r SET last_seen = $2, last_scan_id = $3,

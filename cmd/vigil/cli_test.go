@@ -66,6 +66,15 @@ func TestCLITenantAndKeys(t *testing.T) {
 	out, err = run(t, env, "demo", "seed")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "demo@vigil.local")
+	// The recorded estate was scanned twice, a day apart: drift and findings exist.
+	var scans, modified, failing int
+	require.NoError(t, db.Owner.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM scans WHERE status = 'completed'),
+		(SELECT count(*) FROM resource_versions WHERE change = 'modified'),
+		(SELECT count(*) FROM findings WHERE status = 'fail')`).Scan(&scans, &modified, &failing))
+	require.Equal(t, 2, scans)
+	require.Positive(t, modified)
+	require.Positive(t, failing)
 	out, err = run(t, env, "demo", "seed")
 	require.NoError(t, err, "seeding twice is fine: %s", out)
 

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/auth"
+	"github.com/vigilsec/vigil/checks/builtin"
+	"github.com/vigilsec/vigil/demo"
 	"github.com/vigilsec/vigil/store"
 )
 
@@ -58,7 +60,20 @@ func newDemoCmd() *cobra.Command {
 				}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintln(out, "demo tenant ready:", tid)
+			reg, err := builtin.Registry()
+			if err != nil {
+				return err
+			}
+			cfg, err := LoadConfig(lookupEnv, needDatabase)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "scanning the demo estate (recorded AWS traffic, two days)...")
+			acct, err := demo.SeedEstate(ctx, demo.SeedConfig{DB: db, TenantID: tid, Checks: reg, Logger: cfg.NewLogger()})
+			if err != nil {
+				return fmt.Errorf("seed demo estate: %w", err)
+			}
+			fmt.Fprintln(out, "demo tenant ready:", tid, "account:", acct)
 			fmt.Fprintf(out, "sign in with  %s  /  %s\n", demoEmail, demoPassword)
 			return nil
 		},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigilsec/vigil/api"
 	"github.com/vigilsec/vigil/checks/builtin"
+	"github.com/vigilsec/vigil/demo"
 	"github.com/vigilsec/vigil/jobs"
 	"github.com/vigilsec/vigil/seal"
 	"github.com/vigilsec/vigil/store"
@@ -89,7 +90,7 @@ func (rt *runtimeParts) jobsClient(insertOnly bool) (*jobs.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.Pipeline = &jobs.Pipeline{DB: rt.db, Sealer: sealer, NewProvider: jobs.CloudProviders(rt.logger), Checks: reg, Logger: rt.logger}
+		cfg.Pipeline = &jobs.Pipeline{DB: rt.db, Sealer: sealer, NewProvider: demo.Providers(jobs.CloudProviders(rt.logger)), Checks: reg, Logger: rt.logger}
 	}
 	return jobs.NewClient(cfg)
 }

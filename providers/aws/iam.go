@@ -80,9 +80,13 @@ func collectIAM(ctx context.Context, s *scope) error {
 
 	// Pass 2: users, roles and customer-managed policies, streamed page by page.
 	var filter []iamtypes.EntityType
-	for t, f := range map[string]iamtypes.EntityType{TypeIAMUser: iamtypes.EntityTypeUser, TypeIAMRole: iamtypes.EntityTypeRole, TypeIAMPolicy: iamtypes.EntityTypeLocalManagedPolicy} {
-		if wantsAny(s, t) {
-			filter = append(filter, f)
+	// A fixed order keeps the request identical from run to run (recordings replay it).
+	for _, tf := range []struct {
+		typ    string
+		entity iamtypes.EntityType
+	}{{TypeIAMUser, iamtypes.EntityTypeUser}, {TypeIAMRole, iamtypes.EntityTypeRole}, {TypeIAMPolicy, iamtypes.EntityTypeLocalManagedPolicy}} {
+		if wantsAny(s, tf.typ) {
+			filter = append(filter, tf.entity)
 		}
 	}
 	if len(filter) == 0 {
