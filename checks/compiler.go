@@ -200,17 +200,17 @@ func (e estimator) EstimateCallCost(function, _ string, _ *cost.AstNode, _ []cos
 	switch {
 	case function == "orValue" || function == operators.OptSelect || function == operators.OptIndex:
 		// Optional access into a document: the value is a document value.
-		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: 2}, ResultSize: &cost.SizeEstimate{Min: 0, Max: e.size}}
+		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: 2}, ResultSize: &cost.SizeEstimate{Min: 0, Max: e.size}}
 	case strings.HasPrefix(function, "iam."):
 		// Policy evaluation walks statements x actions x resources.
-		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: 100 * e.size}}
+		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: 100 * e.size}}
 	case function == "related":
-		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: e.size}, ResultSize: &cost.SizeEstimate{Min: 0, Max: e.size}}
+		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: e.size}, ResultSize: &cost.SizeEstimate{Min: 0, Max: e.size}}
 	case strings.HasPrefix(function, "ports."), strings.HasPrefix(function, "json."):
-		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: 10 * e.size}}
+		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: 10 * e.size}}
 	case strings.HasPrefix(function, "cidr."), strings.HasPrefix(function, "tls."),
 		strings.HasPrefix(function, "arn."), function == "age_days", function == "time.parse":
-		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: 10}}
+		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: 10}}
 	}
 	return nil
 }

@@ -25,7 +25,6 @@ var (
 	allowS3Read  = `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}]}`
 	allowAll     = `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"}]}`
 	denyS3Delete = `{"Version":"2012-10-17","Statement":[{"Sid":"NoDelete","Effect":"Deny","Action":"s3:Delete*","Resource":"*"}]}`
-	bucketARN    = "arn:aws:s3:::b"
 	objectARN    = "arn:aws:s3:::b/key"
 )
 
