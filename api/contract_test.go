@@ -367,6 +367,18 @@ func TestContract(t *testing.T) {
 	do("cancel: ended", call{method: "POST", path: "/api/v1/scans/" + scanID + "/cancel", headers: analyst, status: 409})
 
 	// Mute rules.
+	// IAM least privilege.
+	iamIDs := seedIAM(t, e)
+	do("iam effective", call{method: "GET", path: "/api/v1/iam/principals/" + iamIDs["alpha-admin"] + "/effective", headers: viewer, status: 200})
+	do("iam effective: not a principal", call{method: "GET", path: "/api/v1/iam/principals/" + nowhere + "/effective", headers: viewer, status: 404})
+	do("iam access", call{method: "GET", path: "/api/v1/iam/access?resource=arn%3Aaws%3As3%3A%3A%3Aalpha-public", headers: viewer, status: 200})
+	do("iam access: no resource", call{method: "GET", path: "/api/v1/iam/access", headers: viewer, status: 422, invalid: true})
+	do("iam simulate", call{method: "POST", path: "/api/v1/iam/simulate", headers: viewer, status: 200, body: map[string]any{
+		"principal": "arn:aws:iam::123456789012:user/alpha-reader", "action": "s3:GetObject", "resource": "arn:aws:s3:::alpha-public/x",
+		"context": map[string]any{"aws:MultiFactorAuthPresent": []string{"true"}}}})
+	do("iam simulate: unknown principal", call{method: "POST", path: "/api/v1/iam/simulate", headers: viewer, status: 404, body: map[string]any{
+		"principal": "arn:aws:iam::123456789012:user/nobody", "action": "s3:GetObject", "resource": "*"}})
+
 	do("mutes", call{method: "GET", path: "/api/v1/mute-rules", headers: viewer, status: 200})
 	do("mutes: revoked key", call{method: "GET", path: "/api/v1/mute-rules", headers: bearer(jsonOf(k)["key"].(string)), status: 401})
 	mute := do("mute", call{method: "POST", path: "/api/v1/mute-rules", headers: analyst, status: 201, body: map[string]any{

@@ -60,6 +60,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	route("POST", "/mute-rules", auth.PermManageMutes, s.createMuteRule)
 	route("DELETE", "/mute-rules/:mute_id", auth.PermManageMutes, s.deleteMuteRule)
 
+	route("GET", "/iam/principals/:resource_id/effective", auth.PermRead, s.iamEffective)
+	route("GET", "/iam/access", auth.PermRead, s.iamAccess)
+	route("POST", "/iam/simulate", auth.PermRead, s.iamSimulate)
+
 	// Findings, inventory, drift, summary, checks and compliance (read side).
 	s.readRoutes(route)
 }

@@ -406,3 +406,17 @@ func (db *DB) TenantRetention(ctx context.Context) (map[uuid.UUID]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// ResourceLocate finds a current (not deleted) resource by row id or native id.
+func ResourceLocate(ctx context.Context, tx pgx.Tx, id *uuid.UUID, nativeID string) (StoredResource, uuid.UUID, error) {
+	var s StoredResource
+	var account uuid.UUID
+	d := &s.Doc
+	err := tx.QueryRow(ctx, `SELECT r.id, r.account_id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags,
+			r.properties, r.gaps, r.relations
+		FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
+		WHERE r.tenant_id = vigil_current_tenant() AND r.deleted_at IS NULL AND (r.id = $1 OR ($1 IS NULL AND r.native_id = $2))
+		ORDER BY r.last_seen DESC LIMIT 1`, id, nativeID).
+		Scan(&s.ID, &account, &d.Provider, &d.AccountID, &d.NativeID, &d.Type, &d.Region, &d.Name, &d.Tags, &d.Properties, &d.Gaps, &d.Relations)
+	return s, account, translate(err)
+}
