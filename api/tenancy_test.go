@@ -156,7 +156,7 @@ func bearer(key string) []string { return []string{"Authorization", "Bearer " + 
 // handler's lookup instead of stopping at validation. A new route without one fails
 // the walk: add it here.
 var sampleBodies = map[string]any{
-	"POST /api/v1/iam/simulate": map[string]any{"principal": "arn:aws:iam::123456789012:user/alpha-admin", "action": "s3:GetObject", "resource": "arn:aws:s3:::alpha-public/x"},
+	"POST /api/v1/iam/simulate":                     map[string]any{"principal": "arn:aws:iam::123456789012:user/alpha-admin", "action": "s3:GetObject", "resource": "arn:aws:s3:::alpha-public/x"},
 	"POST /api/v1/auth/logout":                      nil,
 	"POST /api/v1/auth/switch-tenant":               map[string]any{"tenant_id": "{tenant_id}"},
 	"POST /api/v1/me/password":                      map[string]any{"current_password": "x", "new_password": "a long new password"},
