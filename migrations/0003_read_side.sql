@@ -18,6 +18,8 @@ ALTER TABLE findings ADD COLUMN severity_rank smallint NOT NULL GENERATED ALWAYS
 -- an index-ordered scan that stops after one page. Replaces findings_state_idx.
 CREATE INDEX findings_state_rank_idx ON findings (tenant_id, state, severity_rank, id);
 DROP INDEX findings_state_idx;
+-- The resource type filter (the explorer's main facet), most severe first.
+CREATE INDEX findings_state_type_rank_idx ON findings (tenant_id, state, resource_type, severity_rank, id);
 -- Sorting by recency (first_seen / last_seen, newest first).
 CREATE INDEX findings_state_last_seen_idx ON findings (tenant_id, state, last_seen, id);
 CREATE INDEX findings_state_first_seen_idx ON findings (tenant_id, state, first_seen, id);
@@ -63,6 +65,7 @@ DROP INDEX resources_account_type_idx;
 DROP INDEX findings_resource_idx;
 DROP INDEX findings_state_first_seen_idx;
 DROP INDEX findings_state_last_seen_idx;
+DROP INDEX findings_state_type_rank_idx;
 CREATE INDEX findings_state_idx ON findings (tenant_id, state, severity, id);
 DROP INDEX findings_state_rank_idx;
 ALTER TABLE findings DROP COLUMN severity_rank;

@@ -269,12 +269,42 @@ func sortKeyArg(col, v string) (any, error) {
 	return t, nil
 }
 
-// findingQuery builds the page query. The keyset condition compares (sort key, id) as
-// a row, in the index's order, so a page is one index range scan.
+// tiebreak is the column that makes the order total; a cursor carries its value. For
+// check_id it is the resource: (check_id, resource_id) is unique, and its unique index
+// then serves the whole order.
+func (s FindingSort) tiebreak() string {
+	if s.Field == "check_id" {
+		return "f.resource_id"
+	}
+	return "f.id"
+}
+
+// findingQuery builds the page query. The keyset condition compares (sort key,
+// tiebreak) as a row, in the index's order, so a page is one index range scan.
+//
+// Severity and time sorts are served by indexes that lead with the state. For a page
+// over several states (or all), Postgres before 17 cannot merge an index's order across
+// the values of state = ANY(...); the query then reads one ordered page per state and
+// merges them (UNION ALL of LIMITed branches), instead of sorting every finding of the
+// tenant.
 func findingQuery(f FindingFilter, sort FindingSort, after *Cursor, limit int) (string, []any, error) {
 	col, ok := sort.column()
 	if !ok {
 		return "", nil, fmt.Errorf("sort by %q: %w", sort.Field, ErrBadCursor)
+	}
+	tie := sort.tiebreak()
+	dir := ""
+	if sort.Desc {
+		dir = " DESC"
+	}
+	order := " ORDER BY " + col + dir + ", " + tie + dir
+	perState := limit > 0 && tie == "f.id" && len(f.States) != 1
+	states := f.States
+	if perState {
+		if len(states) == 0 {
+			states = []string{StateOpen, StateResolved, StateMuted}
+		}
+		f.States = nil
 	}
 	b := findingWhere(f)
 	if after != nil {
@@ -286,17 +316,27 @@ func findingQuery(f FindingFilter, sort FindingSort, after *Cursor, limit int) (
 		if sort.Desc {
 			op = "<"
 		}
-		b.add("(" + col + ", f.id) " + op + " (" + b.arg(v) + ", " + b.arg(after.ID) + ")")
+		b.add("(" + col + ", " + tie + ") " + op + " (" + b.arg(v) + ", " + b.arg(after.ID) + ")")
 	}
-	dir := ""
-	if sort.Desc {
-		dir = " DESC"
+	sel := "SELECT " + findingItemColumns + ", " + sortKeyText(col) + findingFrom
+	if !perState {
+		q := sel + " WHERE " + b.sql() + order
+		if limit > 0 {
+			q += " LIMIT " + b.arg(limit)
+		}
+		return q, b.args, nil
 	}
-	q := "SELECT " + findingItemColumns + ", " + sortKeyText(col) + findingFrom + " WHERE " + b.sql() +
-		" ORDER BY " + col + dir + ", f.id" + dir
-	if limit > 0 {
-		q += " LIMIT " + b.arg(limit)
+	from := " FROM findings f"
+	if f.Q != "" {
+		from = findingFrom // the text filter reads the resource
 	}
+	lim := b.arg(limit)
+	branches := make([]string, len(states))
+	for i, st := range states {
+		branches[i] = "(SELECT f.id, " + col + " AS k" + from + " WHERE " + b.sql() + " AND f.state = " + b.arg(st) + order + " LIMIT " + lim + ")"
+	}
+	q := sel + " WHERE f.tenant_id = vigil_current_tenant() AND f.id IN (SELECT id FROM (" + strings.Join(branches, " UNION ALL ") +
+		") u ORDER BY k" + dir + ", id" + dir + " LIMIT " + lim + ")" + order
 	return q, b.args, nil
 }
 
@@ -329,7 +369,11 @@ func FindingList(ctx context.Context, tx pgx.Tx, f FindingFilter, sort FindingSo
 	if len(items) > limit {
 		page.Items = items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = Cursor{Sort: sort.String(), Value: last.sortValue, ID: last.ID}.Encode()
+		id := last.ID
+		if sort.tiebreak() == "f.resource_id" {
+			id = last.Resource.ID
+		}
+		page.NextCursor = Cursor{Sort: sort.String(), Value: last.sortValue, ID: id}.Encode()
 	}
 	return page, nil
 }
@@ -382,8 +426,12 @@ type FacetCount struct {
 // resource type, account and region, in one pass (GROUPING SETS).
 func FindingFacets(ctx context.Context, tx pgx.Tx, f FindingFilter) (map[string][]FacetCount, error) {
 	b := findingWhere(f)
+	from := " FROM findings f"
+	if f.Q != "" {
+		from = findingFrom // only the text filter reads the resource
+	}
 	rows, err := tx.Query(ctx, `SELECT f.severity, f.state, f.status, f.resource_type, f.account_id::text, f.region, count(*)`+
-		findingFrom+" WHERE "+b.sql()+`
+		from+" WHERE "+b.sql()+`
 		GROUP BY GROUPING SETS ((f.severity), (f.state), (f.status), (f.resource_type), (f.account_id), (f.region))
 		ORDER BY 7 DESC`, b.args...)
 	if err != nil {

@@ -28,6 +28,8 @@ import (
 //	VIGIL_BENCH_FINDINGS  total findings (default 50,000; the figures in docs/api.md use 5,000,000)
 //	VIGIL_BENCH_TENANTS   tenants sharing them (default 100)
 //	VIGIL_BENCH_EXPLAIN=1 log EXPLAIN (ANALYZE, BUFFERS) of each query once
+//	VIGIL_BENCH_INTERLEAVE=1 spread each tenant's rows over the whole table (worst case;
+//	                      by default an account's rows are written together, as a scan does)
 //	VIGIL_BENCH_DB=name   seed (once) into a database of that name and keep it, so later
 //	                      runs and EXPLAINs reuse it; drop it yourself afterwards
 //
@@ -67,6 +69,7 @@ func BenchmarkFindingList(b *testing.B) {
 		{"type_region", typeRegion, store.FindingSort{Field: "severity", Desc: true}},
 		{"free_text", text, store.FindingSort{Field: "severity", Desc: true}},
 		{"all_states_by_check", allStates, store.FindingSort{Field: "check_id"}},
+		{"all_states_by_severity", allStates, store.FindingSort{Field: "severity", Desc: true}},
 	}
 	for _, sh := range shapes {
 		b.Run(sh.name, func(b *testing.B) {
@@ -219,6 +222,7 @@ func seedFindings(b *testing.B, db *storetest.DB, tenants, total int) []uuid.UUI
 			require.NoError(b, err)
 		}
 	}
+	interleave := os.Getenv("VIGIL_BENCH_INTERLEAVE") == "1"
 	perResource := 20
 	nResources := max(1, total/perResource)
 	type resource struct {
@@ -233,7 +237,12 @@ func seedFindings(b *testing.B, db *storetest.DB, tenants, total int) []uuid.UUI
 			if i == nResources {
 				return nil, nil
 			}
-			a := accounts[i%len(accounts)]
+			// One scan writes one account's rows together: a tenant's rows are clustered
+			// in the heap. VIGIL_BENCH_INTERLEAVE=1 spreads them row by row (worst case).
+			a := accounts[i*len(accounts)/nResources]
+			if interleave {
+				a = accounts[i%len(accounts)]
+			}
 			r := resource{tenant: a.tenant, account: a.id, id: uuid.New(), typ: benchTypes[rng.IntN(len(benchTypes))],
 				region: benchRegions[rng.IntN(len(benchRegions))]}
 			r.native = fmt.Sprintf("arn:aws:%s:%s:resource/r-%d", r.typ, r.region, i)
