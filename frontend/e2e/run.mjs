@@ -10,7 +10,7 @@
 // E2E_SKIP_BUILD=1 reuses dist/ and ../bin/vigil, E2E_KEEP=1 leaves the database.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { dirname, extname, join, resolve } from "node:path";
@@ -123,6 +123,7 @@ async function main() {
   for (const tool of ["go", "psql", "moto_server"]) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) fail(`${tool} is not on PATH`);
   }
+  rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
 
   if (process.env.E2E_SKIP_BUILD !== "1") {

@@ -7,7 +7,8 @@ import { Alert, Drawer, Modal, Notification, createTheme, type CSSVariablesResol
  */
 export const theme = createTheme({
   primaryColor: "indigo",
-  primaryShade: { light: 7, dark: 8 },
+  respectReducedMotion: true,
+  primaryShade: { light: 8, dark: 8 },
   defaultRadius: "md",
   fontFamily:
     "Inter, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",

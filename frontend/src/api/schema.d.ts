@@ -612,6 +612,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/iam/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who can reach a resource
+         * @description The principals of the resource's account whose identity policies, or the resource's own
+         *     policy, allow the asked actions on it. Without `actions`, the data actions of the
+         *     resource's service are asked (s3 object read/write/delete, secretsmanager:GetSecretValue,
+         *     kms:Decrypt/Encrypt, sqs, sns, dynamodb, lambda). A bucket ARN is evaluated for its
+         *     objects (`evaluated_as`). A resource outside the inventory needs `account_id`.
+         */
+        get: operations["getIAMAccess"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/principals/{resource_id}/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource's id (Vigil's, not the cloud's). */
+                resource_id: components["parameters"]["ResourceID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What an IAM user or role can do
+         * @description Effective permissions of an `aws.iam.user` or `aws.iam.role` resource from the stored
+         *     IAM documents of its account: identity policies (its own and its groups'), permissions
+         *     boundary and SCPs, with explicit denies honoured and conditions treated as satisfiable.
+         *     `services` summarises every allowed catalog action by service and access level;
+         *     `actions` lists them (capped at 5,000, `truncated` says so).
+         */
+        get: operations["getIAMEffectivePermissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a request
+         * @description Evaluates one request (principal, action, resource, request context keys such as
+         *     `aws:SourceIp` or `aws:MultiFactorAuthPresent`) with AWS's evaluation logic: explicit
+         *     deny wins, SCPs and the permissions boundary must allow, identity and resource policies
+         *     union within the account. The decision names the statements that decided it.
+         */
+        post: operations["simulateIAMRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1442,7 +1516,7 @@ export interface components {
              * @enum {string}
              */
             status: "pass" | "fail" | "unknown";
-            times_reopenedX?: number;
+            times_reopened: number;
             /** @description The check's title; empty when the check no longer exists. */
             title: string;
         };
@@ -1535,6 +1609,75 @@ export interface components {
             status: "ok";
             /** @description The server's build version. */
             version: string;
+        };
+        IAMAccess: {
+            access: {
+                actions: string[];
+                principal: components["schemas"]["IAMPrincipalRef"];
+                unresolved: boolean;
+                /** @enum {string} */
+                via: "identity" | "resource_policy" | "identity+resource_policy";
+            }[];
+            actions: string[];
+            evaluated_as: string;
+            resource: string;
+            /** @description The resource's own policy took part. */
+            resource_policy: boolean;
+        };
+        IAMEffective: {
+            actions: {
+                action: string;
+                level: string;
+                resource: string;
+            }[];
+            admin_equivalent: boolean;
+            /** @description full or iam_write when admin_equivalent. */
+            admin_kind?: string;
+            principal: components["schemas"]["IAMPrincipalRef"];
+            /** @description Allowed actions counted by service and access level. */
+            services: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            truncated: boolean;
+        };
+        IAMPrincipalRef: {
+            name: string;
+            /** @description ARN (or, for external principals, the principal as a policy names it). */
+            native_id: string;
+            /**
+             * Format: uuid
+             * @description Vigil's id of the principal when it is in the inventory.
+             */
+            resource_id: string | null;
+            type: string;
+        };
+        IAMSimulateRequest: {
+            action: string;
+            context?: {
+                [key: string]: string[];
+            } | null;
+            /** @description ARN of an IAM user or role in the inventory. */
+            principal: string;
+            resource: string;
+        };
+        IAMSimulation: {
+            decision: {
+                allowed: boolean;
+                detail?: string;
+                /** @enum {string} */
+                reason: "allowed" | "explicit_deny" | "implicit_deny";
+                statements?: {
+                    effect: string;
+                    index: number;
+                    kind: string;
+                    level?: number;
+                    policy: string;
+                    sid?: string;
+                }[];
+            };
+            principal: components["schemas"]["IAMPrincipalRef"];
         };
         /** @description The new member; `temporary_password` only when the invitation created the user. */
         InvitedUser: components["schemas"]["User"] & {
@@ -3262,6 +3405,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MuteFindingsResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getIAMAccess: {
+        parameters: {
+            query: {
+                /** @description The account to evaluate in when the resource is not in the inventory. */
+                account_id?: string;
+                /** @description Comma-separated service:Action list. */
+                actions?: string;
+                /** @description The resource ARN. */
+                resource: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who can reach it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IAMAccess"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getIAMEffectivePermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A resource's id (Vigil's, not the cloud's). */
+                resource_id: components["parameters"]["ResourceID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective permissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IAMEffective"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    simulateIAMRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IAMSimulateRequest"];
+            };
+        };
+        responses: {
+            /** @description The decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IAMSimulation"];
                 };
             };
             400: components["responses"]["BadRequest"];
