@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,9 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilsec/vigil/auth"
+	"github.com/vigilsec/vigil/providers"
+	"github.com/vigilsec/vigil/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the read endpoints")
@@ -389,4 +396,55 @@ func TestInventoryAndDrift(t *testing.T) {
 		}
 		require.Equal(t, 5, seen)
 	})
+}
+
+// TestFindingsExportStreams exports more rows than one flush holds: every row arrives,
+// in order, and the response was flushed while being written.
+func TestFindingsExportStreams(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ctx := context.Background()
+	const n = 1234
+	require.NoError(t, e.db.App.TenantTx(ctx, e.A.ID, func(tx pgx.Tx) error {
+		docs := make([]providers.Resource, n)
+		for i := range docs {
+			docs[i] = providers.Resource{Provider: "aws", AccountID: "123456789012", NativeID: fmt.Sprintf("arn:aws:sqs:eu-west-1:123456789012:q-%04d", i),
+				Type: "aws.sqs.queue", Region: "eu-west-1", Name: fmt.Sprintf("=q-%04d", i)}
+		}
+		unit := providers.Unit{Collector: "sqs", Service: "sqs", Region: "eu-west-1", Types: []string{"aws.sqs.queue"}}
+		if _, err := store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: e.A.AccountID, ObservedAt: time.Now(), Unit: unit, Docs: docs, Complete: true}); err != nil {
+			return err
+		}
+		stored, err := store.ResourceCurrent(ctx, tx, e.A.AccountID)
+		if err != nil {
+			return err
+		}
+		var results []store.CheckResult
+		for _, s := range stored {
+			if s.Doc.Type == "aws.sqs.queue" {
+				results = append(results, store.CheckResult{ResourceID: s.ID, NativeID: s.Doc.NativeID, ResourceType: s.Doc.Type, Region: s.Doc.Region,
+					Provider: "aws", CheckID: "aws.sqs.queue_encrypted", Status: "fail", Severity: "medium", Message: "not encrypted"})
+			}
+		}
+		_, err = store.FindingsApply(ctx, tx, store.ApplyFindingsParams{AccountID: e.A.AccountID, ScanID: uuid.New(), At: time.Now(), Results: results})
+		return err
+	}))
+	req := httptest.NewRequest("GET", "/api/v1/findings/export?format=csv&resource_type=aws.sqs.queue&sort=check_id", nil)
+	req.Header.Set("Authorization", "Bearer "+e.A.Keys[auth.RoleViewer])
+	rec := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.True(t, rec.Flushed)
+	rows, err := csv.NewReader(rec.Body).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, n+1)
+	names := map[string]bool{}
+	for i, row := range rows[1:] {
+		names[row[12]] = true
+		require.True(t, strings.HasPrefix(row[12], "'=q-"), "formula defused: %s", row[12])
+		if i > 0 {
+			require.Less(t, rows[i][10], row[10], "ties on check_id break on the resource id")
+		}
+	}
+	require.Len(t, names, n)
 }
