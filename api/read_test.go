@@ -165,6 +165,8 @@ func TestFindingsExplorer(t *testing.T) {
 			{"q=ALPHA-LOGS", []string{"aws.s3.bucket_access_logging_enabled"}},
 			{"q=100%25", []string{}},
 			{"provider=azure", []string{}},
+			{"state=all&region=" + url.QueryEscape("x' OR '1'='1"), []string{}},
+			{"q=" + url.QueryEscape("%' OR 1=1 --"), []string{}},
 			{"account_id=" + e.A.AccountID.String() + "&severity=critical", []string{"aws.s3.bucket_no_public_read"}},
 			{"account_id=" + e.B.AccountID.String(), []string{}},
 			{"first_seen_since=2099-01-01T00:00:00Z", []string{}},
