@@ -32,7 +32,7 @@ export function Providers({ children, client }: { children: ReactNode; client?: 
   const [qc] = useState(() => client ?? newQueryClient());
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto" cssVariablesResolver={cssVariables}>
-      <Notifications position="top-right" />
+      <Notifications position="top-right" autoClose={3000} limit={3} />
       <QueryClientProvider client={qc}>{children}</QueryClientProvider>
     </MantineProvider>
   );

@@ -143,7 +143,7 @@ export function DashboardPage() {
                     <Table.Tbody>
                       {s.top_failing_checks.map((c) => (
                         <Table.Tr key={c.check_id}>
-                          <Table.Td>
+                          <Table.Td w={96} style={{ whiteSpace: "nowrap" }}>
                             <SeverityBadge severity={c.severity} />
                           </Table.Td>
                           <Table.Td>
@@ -186,7 +186,7 @@ export function DashboardPage() {
                             <Table.Td>
                               <Text size="sm">{s.counts.by_account[a.id]?.open ?? 0} open</Text>
                             </Table.Td>
-                            <Table.Td>
+                            <Table.Td style={{ whiteSpace: "nowrap" }}>
                               <StatusBadge status={a.last_scan_status} />
                             </Table.Td>
                             <Table.Td>

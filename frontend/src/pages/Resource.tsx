@@ -181,8 +181,9 @@ function History({ resourceId, current }: { resourceId: string; current: number 
                       <Text size="sm" fw={600}>
                         v{v.version}
                       </Text>
-                      <StatusBadge status={v.change === "deleted" ? "failed" : v.change === "created" ? "completed" : "running"} />
-                      <Text size="xs">{v.change}</Text>
+                      <Badge size="sm" variant="light" color={{ created: "green", modified: "blue", deleted: "red", restored: "teal" }[v.change]}>
+                        {v.change}
+                      </Badge>
                     </Group>
                   }
                 >
