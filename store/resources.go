@@ -34,12 +34,12 @@ type ApplyUnitParams struct {
 	Complete bool
 }
 
-// hashedDoc is a document ready for storage.
+// hashedDoc is a document ready for storage. Only its hash is computed up front; the
+// decoded comparable form and the full encoding are made for changed documents only.
 type hashedDoc struct {
-	doc    *providers.Resource
-	stable map[string]any // the document as compared (volatile fields removed)
-	json   []byte         // the full document as stored
-	hash   []byte
+	doc        *providers.Resource
+	comparable []byte // canonical JSON of what drift compares
+	hash       []byte
 }
 
 // comparable is the part of a document whose change is drift.
@@ -65,16 +65,15 @@ func prepare(d *providers.Resource) (hashedDoc, error) {
 	if err != nil {
 		return hashedDoc{}, fmt.Errorf("encode %s: %w", d.NativeID, err)
 	}
-	var stable map[string]any
-	if err := json.Unmarshal(cb, &stable); err != nil {
-		return hashedDoc{}, err
-	}
-	full, err := json.Marshal(d)
-	if err != nil {
-		return hashedDoc{}, fmt.Errorf("encode %s: %w", d.NativeID, err)
-	}
 	h := sha256.Sum256(cb)
-	return hashedDoc{doc: d, stable: stable, json: full, hash: h[:]}, nil
+	return hashedDoc{doc: d, comparable: cb, hash: h[:]}, nil
+}
+
+// stable decodes the comparable form, for diffing.
+func (h *hashedDoc) stable() (map[string]any, error) {
+	var m map[string]any
+	err := json.Unmarshal(h.comparable, &m)
+	return m, err
 }
 
 // ResourceApplyUnit stores one unit's documents: unchanged documents only move
@@ -150,8 +149,11 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 	}
 
 	// Unchanged: only last_seen moves (and volatile fields, which are not drift).
+	// Identical properties keep the stored value, so a large (TOASTed) document is not
+	// written again; only the volatile fields, which are not drift, are refreshed.
 	tag, err := tx.Exec(ctx, `UPDATE resources r SET last_seen = $2, last_scan_id = $3,
-			properties = i.properties, gaps = i.gaps
+			properties = CASE WHEN r.properties = i.properties THEN r.properties ELSE i.properties END,
+			gaps = CASE WHEN r.gaps = i.gaps THEN r.gaps ELSE i.gaps END
 		FROM incoming_resources i
 		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.native_id = i.native_id
 		  AND r.content_hash = i.content_hash AND r.deleted_at IS NULL`, p.AccountID, p.ObservedAt, p.ScanID)
@@ -181,26 +183,47 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 			rows.Close()
 			return counts, err
 		}
-		prev[native] = h.stable
+		if prev[native], err = h.stable(); err != nil {
+			rows.Close()
+			return counts, err
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return counts, err
 	}
 
-	// New and changed: insert or bump the version.
-	rows, err = tx.Query(ctx, `INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
+	// New and changed: insert or bump the version. A new resource's first version is
+	// written by the same statement (its document is the staged row; no patch); changed
+	// ones come back for their patches.
+	provider, cloudAccount := "", ""
+	if len(docs) > 0 {
+		provider, cloudAccount = docs[0].doc.Provider, docs[0].doc.AccountID
+	}
+	rows, err = tx.Query(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
 			properties, gaps, relations, content_hash, version, first_seen, last_seen, last_scan_id)
 		SELECT vigil_current_tenant(), gen_random_uuid(), $1, i.native_id, i.type, i.region, i.name, i.tags, i.properties,
 			i.gaps, i.relations, i.content_hash, 1, $2, $2, $3
 		FROM incoming_resources i
+		-- Only new and changed rows: an unchanged one was handled above, and attempting it
+		-- here would cost a speculative insertion each.
+		WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1
+			AND r.native_id = i.native_id AND r.content_hash = i.content_hash AND r.deleted_at IS NULL)
 		ON CONFLICT (tenant_id, account_id, native_id) DO UPDATE SET
 			type = excluded.type, region = excluded.region, name = excluded.name, tags = excluded.tags,
 			properties = excluded.properties, gaps = excluded.gaps, relations = excluded.relations,
 			content_hash = excluded.content_hash, version = r.version + 1, last_seen = excluded.last_seen,
 			last_scan_id = excluded.last_scan_id, deleted_at = NULL
 		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL
-		RETURNING r.id, r.native_id, r.version`, p.AccountID, p.ObservedAt, p.ScanID)
+		RETURNING r.id, r.native_id, r.version),
+	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
+		SELECT vigil_current_tenant(), up.id, 1, $3, $2, 'created',
+			jsonb_build_object('provider', $4::text, 'account_id', $5::text, 'native_id', i.native_id, 'type', i.type,
+				'region', i.region, 'name', i.name, 'tags', i.tags, 'properties', i.properties, 'gaps', i.gaps, 'relations', i.relations),
+			'[]', i.content_hash
+		FROM up JOIN incoming_resources i ON i.native_id = up.native_id
+		WHERE up.version = 1)
+	SELECT id, native_id, version FROM up`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount)
 	if err != nil {
 		return counts, fmt.Errorf("upsert resources: %w", err)
 	}
@@ -229,12 +252,20 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 	}
 	versionRows := make([][]any, 0, len(changes))
 	for _, c := range changes {
+		if c.version == 1 {
+			counts.Created++ // its version was written with the row
+			continue
+		}
 		d := byNative[c.native]
 		kind := "created"
 		patch := []byte("[]")
-		if before, ok := prev[c.native]; ok && c.version > 1 {
+		if before, ok := prev[c.native]; ok {
 			kind = "modified"
-			ops, err := jsondiff.Compare(before, d.stable)
+			after, err := d.stable()
+			if err != nil {
+				return counts, err
+			}
+			ops, err := jsondiff.Compare(before, after)
 			if err != nil {
 				return counts, fmt.Errorf("diff %s: %w", c.native, err)
 			}
@@ -248,7 +279,11 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 		} else {
 			counts.Created++
 		}
-		versionRows = append(versionRows, []any{c.id, c.version, p.ScanID, p.ObservedAt, kind, json.RawMessage(d.json), json.RawMessage(patch), d.hash})
+		full, err := json.Marshal(d.doc)
+		if err != nil {
+			return counts, fmt.Errorf("encode %s: %w", c.native, err)
+		}
+		versionRows = append(versionRows, []any{c.id, c.version, p.ScanID, p.ObservedAt, kind, json.RawMessage(full), json.RawMessage(patch), d.hash})
 	}
 	// COPY cannot write into a table under row-level security: stage in a temporary
 	// table, then one INSERT ... SELECT, which the policy checks.
