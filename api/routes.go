@@ -66,4 +66,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Findings, inventory, drift, summary, checks and compliance (read side).
 	s.readRoutes(route)
+
+	// The web UI: everything that is not an API route.
+	s.uiRoutes()
 }

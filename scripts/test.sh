@@ -23,6 +23,13 @@ echo "== go test (postgres: ${VIGIL_TEST_DATABASE_URL%%\?*})"
 go test -count=1 -timeout 20m ${GOTESTFLAGS:-} ./...
 
 if [ -f frontend/package.json ] && grep -q '"test"' frontend/package.json; then
-  echo "== frontend tests"
+  echo "== frontend tests (unit + end-to-end in Chromium)"
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "Chromium is missing: the UI tests drive Debian's chromium. Install it with: apt-get install -y chromium" >&2
+    exit 1
+  fi
+  if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+  fi
   (cd frontend && npm test)
 fi
