@@ -265,6 +265,9 @@ const versionColumns = "version, change, observed_at, scan_id, jsonb_array_lengt
 func scanVersion(row pgx.Row) (ResourceVersion, error) {
 	var v ResourceVersion
 	err := row.Scan(&v.Version, &v.Change, &v.ObservedAt, &v.ScanID, &v.PatchOps, &v.Document, &v.Patch)
+	if v.Document != nil {
+		v.Document = normalDoc(v.Document)
+	}
 	if v.Patch == nil {
 		v.Patch = []map[string]any{}
 	}
@@ -303,7 +306,7 @@ func ResourceDiff(ctx context.Context, tx pgx.Tx, resourceID uuid.UUID, from, to
 	if d.To, err = ResourceVersionGet(ctx, tx, resourceID, to); err != nil {
 		return d, err
 	}
-	ops, err := jsondiff.Compare(d.From.Document, d.To.Document)
+	ops, err := jsondiff.Compare(d.From.Document, d.To.Document) // both normalised when read
 	if err != nil {
 		return d, fmt.Errorf("diff versions %d and %d: %w", from, to, err)
 	}
@@ -398,6 +401,23 @@ func ResourceDocs(ctx context.Context, tx pgx.Tx, resourceType string, limit int
 		}
 	}
 	return set, nil
+}
+
+// normalDoc drops empty optional lists (gaps, relations) from a stored document, as the
+// provider document's JSON omits them: an empty list and a missing one are the same
+// document, and versions written by different code paths (a first version staged in
+// SQL, later ones encoded in Go) must not differ in that, nor show it as drift.
+func normalDoc(doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if list, ok := v.([]any); (ok && len(list) == 0) || v == nil {
+			if k == "gaps" || k == "relations" {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
