@@ -88,13 +88,14 @@ func TestProblemResponses(t *testing.T) {
 		return c.String(http.StatusOK, string(b))
 	})
 
+	// Paths outside /api belong to the UI (client-side routes); unknown API paths are 404.
 	t.Run("unknown route", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/no/such/route", nil))
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/no/such/route", nil))
 		require.Equal(t, http.StatusNotFound, rec.Code)
 		p := decodeProblem(t, rec)
 		require.Equal(t, "not_found", p.Code)
-		require.Equal(t, "/no/such/route", p.Instance)
+		require.Equal(t, "/api/no/such/route", p.Instance)
 	})
 	t.Run("panic becomes a 500 problem without internals", func(t *testing.T) {
 		rec := httptest.NewRecorder()

@@ -218,8 +218,11 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 		RETURNING r.id, r.native_id, r.version),
 	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), up.id, 1, $3, $2, 'created',
+			-- The same shape as providers.Resource's JSON: gaps and relations only when present.
 			jsonb_build_object('provider', $4::text, 'account_id', $5::text, 'native_id', i.native_id, 'type', i.type,
-				'region', i.region, 'name', i.name, 'tags', i.tags, 'properties', i.properties, 'gaps', i.gaps, 'relations', i.relations),
+				'region', i.region, 'name', i.name, 'tags', i.tags, 'properties', i.properties)
+				|| CASE WHEN i.gaps = '[]'::jsonb THEN '{}'::jsonb ELSE jsonb_build_object('gaps', i.gaps) END
+				|| CASE WHEN i.relations = '[]'::jsonb THEN '{}'::jsonb ELSE jsonb_build_object('relations', i.relations) END,
 			'[]', i.content_hash
 		FROM up JOIN incoming_resources i ON i.native_id = up.native_id
 		WHERE up.version = 1)
