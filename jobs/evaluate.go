@@ -94,6 +94,30 @@ func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateSc
 	return err
 }
 
+// customChecks compiles the tenant's own checks, by resource type. They were validated
+// when saved; one that no longer compiles (an engine upgrade) is skipped and logged,
+// never allowed to stop the scan. Tenant expressions run with a runtime cost limit.
+func (w *EvaluateScanWorker) customChecks(ctx context.Context, tx pgx.Tx) (map[string][]*checks.Check, error) {
+	list, err := store.CustomCheckList(ctx, tx)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	co, err := checks.NewCompiler(checks.CompilerConfig{RuntimeCostLimit: checks.DefaultMaxCost})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]*checks.Check{}
+	for _, cc := range list {
+		c, problems := store.CustomCheckParse(ctx, co, []byte(cc.YAML))
+		if len(problems) > 0 {
+			w.Logger.WarnContext(ctx, "custom check does not compile; skipped", "check_id", cc.CheckID, "problem", problems[0].Message)
+			continue
+		}
+		out[c.Resource] = append(out[c.Resource], c)
+	}
+	return out, nil
+}
+
 func unitErrors(ctx context.Context, tx pgx.Tx, scanID uuid.UUID) (string, error) {
 	units, err := store.ScanUnits(ctx, tx, scanID)
 	if err != nil {
@@ -124,6 +148,10 @@ func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID 
 		}
 	}
 	now := w.now()
+	custom, err := w.customChecks(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.CheckResult
 	var buf []checks.Result
 	for i := range stored {
@@ -147,6 +175,15 @@ func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID 
 			out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
 				Tags: d.Tags, Provider: d.Provider, CheckID: r.CheckID, Status: string(r.Status), Severity: string(c.Severity),
 				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
+		}
+		for _, c := range custom[d.Type] {
+			r := c.Evaluate(ctx, doc)
+			if r.Status == checks.StatusSkip {
+				continue
+			}
+			out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
+				Tags: d.Tags, Provider: d.Provider, CheckID: store.CustomCheckPrefix + c.ID, Status: string(r.Status),
+				Severity: string(c.Severity), Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
 		}
 	}
 	tenant, err := store.TenantGet(ctx, tx)

@@ -429,3 +429,38 @@ func testLogger() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+// TestCustomChecksEvaluated: a tenant's own check runs in every scan, beside the
+// built-in ones, and its findings carry the custom. id.
+func TestCustomChecksEvaluated(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(b.moto.Config(t, "us-east-1"), awstest.S3Options)
+	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("untagged-bucket")})
+	require.NoError(t, err)
+	yaml := `id: custom.aws.s3.bucket_owner_tag
+title: S3 bucket names its owner
+severity: medium
+resource: aws.s3.bucket
+description: Every bucket carries an owner tag.
+risk: Nobody answers for an unowned bucket.
+remediation:
+  text: Tag the bucket with its owner.
+assert: "'owner' in resource.tags"
+message: "'bucket ' + resource.name + ' has no owner tag'"
+`
+	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		_, err := store.CustomCheckCreate(ctx, tx, store.CustomCheck{CheckID: "custom.aws.s3.bucket_owner_tag", Title: "S3 bucket names its owner",
+			Severity: "medium", ResourceType: "aws.s3.bucket", YAML: yaml, CreatedBy: "test"})
+		return err
+	}))
+	s := b.scan()
+	require.Equal(t, store.ScanCompleted, s.Status, s.Error)
+	row := b.query(`SELECT f.status, f.state, f.message FROM findings f JOIN resources r ON r.id = f.resource_id
+		WHERE r.name = 'untagged-bucket' AND f.check_id = 'custom.aws.s3.bucket_owner_tag'`)
+	require.Len(t, row, 1)
+	require.Equal(t, "fail", row[0]["status"])
+	require.Equal(t, "open", row[0]["state"])
+	require.Equal(t, "bucket untagged-bucket has no owner tag", row[0]["message"])
+}
