@@ -10,6 +10,7 @@ import { CompliancePage, FrameworkPage } from "./pages/Compliance";
 import { DashboardPage } from "./pages/Dashboard";
 import { DriftPage } from "./pages/Drift";
 import { FindingsPage } from "./pages/Findings";
+import { IdentityPage } from "./pages/Identity";
 import { InventoryPage } from "./pages/Inventory";
 import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
@@ -42,6 +43,7 @@ export function App() {
         <Route path="findings" element={<FindingsPage />} />
         <Route path="inventory" element={<InventoryPage />} />
         <Route path="inventory/:resourceId" element={<ResourcePage />} />
+        <Route path="identity" element={<IdentityPage />} />
         <Route path="drift" element={<DriftPage />} />
         <Route path="compliance" element={<CompliancePage />} />
         <Route path="compliance/:frameworkId" element={<FrameworkPage />} />

@@ -28,6 +28,7 @@ import {
   IconSettings,
   IconShieldHalfFilled,
   IconSun,
+  IconUserShield,
   IconAlertOctagon,
 } from "@tabler/icons-react";
 import { Link, Outlet, useLocation, useNavigate } from "react-router";
@@ -38,6 +39,7 @@ const nav = [
   { to: "/", label: "Dashboard", icon: IconGauge, exact: true },
   { to: "/findings", label: "Findings", icon: IconAlertOctagon },
   { to: "/inventory", label: "Inventory", icon: IconServer },
+  { to: "/identity", label: "Identity", icon: IconUserShield },
   { to: "/drift", label: "Drift", icon: IconActivity },
   { to: "/compliance", label: "Compliance", icon: IconCertificate },
   { to: "/checks", label: "Checks", icon: IconListCheck },
