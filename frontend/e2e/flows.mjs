@@ -251,6 +251,9 @@ export async function runFlows({ base, apiBase, motoURL, chromium, shots, log })
       // The demo seed connects a recorded estate in moto's account 123456789012; remove it
       // so the account onboarded from moto (same id) does not conflict.
       const demo = page.getByRole("link", { name: /Demo AWS/ });
+      // Wait for the list to load before deciding: either the demo account or the empty
+      // state shows up (counting links right away raced the request).
+      await demo.or(page.getByText("No cloud account connected yet")).first().waitFor();
       if (await demo.count()) {
         await check("accounts-demo");
         await demo.click();
