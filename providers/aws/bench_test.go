@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -41,6 +44,25 @@ func BenchmarkInventory(b *testing.B) {
 	cfg := srv.Config(b, regions[0])
 	cfg.HTTPClient = &http.Client{Transport: tr}
 	cfg.APIOptions = append(cfg.APIOptions, tagOperations)
+	// Peak heap in use during collection: documents stream to the consumer, so it must
+	// not grow with the estate. (The process RSS also holds the seeding's clients.)
+	runtime.GC()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
 	b.ResetTimer()
 	for b.Loop() {
 		p, err := vaws.New(ctx, vaws.Config{AWS: cfg, Regions: regions, EndpointURL: srv.URL, AccountID: awstest.AccountID})
@@ -62,6 +84,8 @@ func BenchmarkInventory(b *testing.B) {
 	b.ReportMetric(float64(stats.List)/float64(docs), "list_calls/resource")
 	b.ReportMetric(float64(stats.Enrich)/float64(docs), "enrich_calls/resource")
 	b.ReportMetric(float64(gaps), "gaps/op")
+	close(done)
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak_heap_MiB")
 }
 
 func seedBench(b *testing.B, srv *awstest.Server, regions []string) {
