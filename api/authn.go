@@ -44,8 +44,6 @@ func (p *Principal) ActorID() string {
 	return p.UserID.String()
 }
 
-type principalKey struct{}
-
 func principalOf(c echo.Context) *Principal {
 	p, _ := c.Get("principal").(*Principal)
 	return p
@@ -77,7 +75,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return tooMany(c, wait)
 		}
 		c.Set("principal", p)
-		c.SetRequest(c.Request().WithContext(context.WithValue(ctx, principalKey{}, p)))
 		return next(c)
 	}
 }

@@ -147,6 +147,19 @@ func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID 
 			account = &stored[i].Doc
 		}
 	}
+	// When this scan could not read the account document, the stored one is the last
+	// scan's: checks reading it must not decide on stale data, so every account
+	// property counts as a gap (unknown, and the findings keep their state).
+	if account != nil && (failed[store.TypeRegion{Type: account.Type, Region: account.Region}] ||
+		failed[store.TypeRegion{Type: account.Type, Region: providers.RegionGlobal}]) {
+		stale := *account
+		stale.Gaps = nil
+		for key := range stale.Properties {
+			stale.Gaps = append(stale.Gaps, providers.Gap{Property: key, Operation: "account unit", Kind: providers.KindOther,
+				Message: "the account document could not be collected in this scan"})
+		}
+		account = &stale
+	}
 	now := w.now()
 	custom, err := w.customChecks(ctx, tx)
 	if err != nil {

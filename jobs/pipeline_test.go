@@ -464,3 +464,30 @@ message: "'bucket ' + resource.name + ' has no owner tag'"
 	require.Equal(t, "open", row[0]["state"])
 	require.Equal(t, "bucket untagged-bucket has no owner tag", row[0]["message"])
 }
+
+// TestFailedAccountUnitMakesAccountChecksUnknown: with the account unit denied, checks
+// of other resources that read the account document do not decide on the last scan's
+// copy of it: they are unknown and their findings keep their state.
+func TestFailedAccountUnitMakesAccountChecksUnknown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(b.moto.Config(t, "us-east-1"), awstest.S3Options)
+	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acct-bucket")})
+	require.NoError(t, err)
+	s1 := b.scan()
+	require.Equal(t, store.ScanCompleted, s1.Status)
+	check := "aws.s3.bucket_public_access_blocked" // reads the account-level block too
+	before := b.query(`SELECT f.state, f.status FROM findings f JOIN resources r ON r.id = f.resource_id
+		WHERE r.name = 'acct-bucket' AND f.check_id = $1`, check)
+	require.Len(t, before, 1)
+	require.NotEqual(t, "unknown", before[0]["status"])
+
+	b.failUnit.Store(&unitFault{collector: "account", kind: providers.KindAccessDenied})
+	s2 := b.scan()
+	require.Equal(t, store.ScanPartial, s2.Status)
+	after := b.query(`SELECT f.state, f.status FROM findings f JOIN resources r ON r.id = f.resource_id
+		WHERE r.name = 'acct-bucket' AND f.check_id = $1`, check)
+	require.Equal(t, "unknown", after[0]["status"])
+	require.Equal(t, before[0]["state"], after[0]["state"], "the state is kept")
+}
