@@ -210,9 +210,11 @@ func jsonValue(v any) (any, error) {
 	switch v := v.(type) {
 	case nil:
 		return nil, nil
-	case map[string]any, []any, string, float64, bool:
+	case string, float64, bool:
 		return v, nil
 	}
+	// Maps and slices go through JSON too: an enrichment may build a map holding SDK
+	// structs (the S3 ACL's grants), and documents must be plain JSON values.
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal: %w", err)
