@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,12 +93,10 @@ change the exit code.`,
 			}
 			start := time.Now().UTC()
 			var docs []providers.Resource
+			// Documents are plain JSON values (the collectors guarantee it), so they are
+			// evaluated exactly as the server evaluates them after storing.
 			units, err := awsprov.CollectAll(ctx, p, func(_ context.Context, r providers.Resource) error {
-				n, err := normalize(r)
-				if err != nil {
-					return err
-				}
-				docs = append(docs, n)
+				docs = append(docs, r)
 				return nil
 			})
 			if err != nil {
@@ -201,22 +198,6 @@ func selectChecks(reg *checks.Registry, ids []string, framework string) ([]*chec
 		return out, nil
 	}
 	return nil, nil
-}
-
-// normalize gives a document the exact JSON shape the server evaluates (the server
-// reads documents back from Postgres): a JSON round trip, so that properties hold only
-// maps, lists, strings, float64, booleans and nil even when a collector left an SDK
-// value in them.
-func normalize(r providers.Resource) (providers.Resource, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return providers.Resource{}, fmt.Errorf("encode %s: %w", r.NativeID, err)
-	}
-	var out providers.Resource
-	if err := json.Unmarshal(b, &out); err != nil {
-		return providers.Resource{}, fmt.Errorf("decode %s: %w", r.NativeID, err)
-	}
-	return out, nil
 }
 
 // typeRegion is one (resource type, region) a collection unit is authoritative for.

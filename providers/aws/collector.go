@@ -159,9 +159,45 @@ func (s *scope) emit(ctx context.Context, r *providers.Resource) error {
 	if r.Tags == nil {
 		r.Tags = map[string]string{}
 	}
+	// Collectors add enrichments as Go values ([]string, map[string]string, SDK
+	// structs); documents hold plain JSON values only, so those are converted here,
+	// once, for every collector.
+	for k, v := range r.Properties {
+		if !isPlainJSON(v) {
+			jv, err := jsonValue(v)
+			if err != nil {
+				return fmt.Errorf("%s property %s: %w", r.NativeID, k, err)
+			}
+			r.Properties[k] = jv
+		}
+	}
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	return s.emitFn(ctx, *r)
+}
+
+// isPlainJSON reports whether v holds only values encoding/json decodes to
+// (map[string]any, []any, string, float64, bool, nil).
+func isPlainJSON(v any) bool {
+	switch x := v.(type) {
+	case nil, string, float64, bool:
+		return true
+	case map[string]any:
+		for _, c := range x {
+			if !isPlainJSON(c) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, c := range x {
+			if !isPlainJSON(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // enrich runs one enrichment call and stores its result under key: the value when

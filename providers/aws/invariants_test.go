@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -84,6 +85,7 @@ func checkUnitInvariants(t *testing.T, srv *awstest.Server, unit providers.Unit)
 		require.Equal(t, awstest.AccountID, d.AccountID)
 		require.NotEmpty(t, d.Name, "%s has no name", d.NativeID)
 		require.NotNil(t, d.Properties)
+		require.NoError(t, plainJSON(d.Properties), "%s: properties must hold plain JSON values only", d.NativeID)
 		require.NotNil(t, d.Tags)
 		require.Empty(t, d.Gaps, "%s has gaps against moto", d.NativeID)
 		if unit.Region == providers.RegionGlobal {
@@ -133,4 +135,29 @@ func checkUnitInvariants(t *testing.T, srv *awstest.Server, unit providers.Unit)
 	first := tr.takeCalls()
 	require.GreaterOrEqual(t, len(first), 2)
 	require.Equal(t, []string{ops[0], ops[0]}, first[:2], "the throttled call was not retried")
+}
+
+// plainJSON reports the first value that is not a JSON value as encoding/json decodes
+// it (map[string]any, []any, string, float64, bool, nil): the contract of
+// providers.Resource.Properties, which evaluation in memory (vigil scan) relies on.
+func plainJSON(v any) error {
+	switch x := v.(type) {
+	case nil, string, float64, bool:
+		return nil
+	case map[string]any:
+		for k, c := range x {
+			if err := plainJSON(c); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+		}
+		return nil
+	case []any:
+		for i, c := range x {
+			if err := plainJSON(c); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%T is not a JSON value", v)
 }
