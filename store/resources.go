@@ -92,12 +92,59 @@ func ResourceCurrent(ctx context.Context, tx pgx.Tx, accountID uuid.UUID) ([]Sto
 	if err != nil {
 		return nil, fmt.Errorf("read resources: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (StoredResource, error) {
-		var s StoredResource
-		d := &s.Doc
-		err := r.Scan(&s.ID, &d.Provider, &d.AccountID, &d.NativeID, &d.Type, &d.Region, &d.Name, &d.Tags, &d.Properties, &d.Gaps, &d.Relations)
-		return s, err
-	})
+	return pgx.CollectRows(rows, scanStoredResource)
+}
+
+// ResourceStream calls fn with the account's current resources in batches of at most
+// batch, read through a cursor so that memory stays bounded whatever the account's
+// size. fn may run other statements in tx between batches. Resources of the given
+// types (account documents, say) are left out; read them with ResourcesOfTypes.
+func ResourceStream(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, batch int, fn func([]StoredResource) error) error {
+	if _, err := tx.Exec(ctx, `DECLARE vigil_resource_stream NO SCROLL CURSOR FOR
+		SELECT r.id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations
+		FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
+		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL`, accountID); err != nil {
+		return fmt.Errorf("open resource cursor: %w", err)
+	}
+	for {
+		rows, err := tx.Query(ctx, fmt.Sprintf("FETCH %d FROM vigil_resource_stream", batch))
+		if err != nil {
+			return fmt.Errorf("read resources: %w", err)
+		}
+		got, err := pgx.CollectRows(rows, scanStoredResource)
+		if err != nil {
+			return fmt.Errorf("read resources: %w", err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		if err := fn(got); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, "CLOSE vigil_resource_stream")
+	return err
+}
+
+// ResourcesWhere reads the account's current resources of the given native ids, or,
+// with natives nil, of types with one of the given prefixes (e.g. "aws.iam.").
+func ResourcesWhere(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, natives []string, typePrefixes []string) ([]StoredResource, error) {
+	rows, err := tx.Query(ctx, `SELECT r.id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations
+		FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
+		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL
+		  AND (r.native_id = ANY($2) OR EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE starts_with(r.type, p)))`,
+		accountID, natives, typePrefixes)
+	if err != nil {
+		return nil, fmt.Errorf("read resources: %w", err)
+	}
+	return pgx.CollectRows(rows, scanStoredResource)
+}
+
+func scanStoredResource(r pgx.CollectableRow) (StoredResource, error) {
+	var s StoredResource
+	d := &s.Doc
+	err := r.Scan(&s.ID, &d.Provider, &d.AccountID, &d.NativeID, &d.Type, &d.Region, &d.Name, &d.Tags, &d.Properties, &d.Gaps, &d.Relations)
+	return s, err
 }
 
 // HistoryPrune deletes drift versions and finding events older than the cutoff, keeping
