@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -107,18 +108,24 @@ func resetPeakRSS(b *testing.B) {
 
 func peakRSSMiB(b *testing.B) float64 {
 	b.Helper()
+	return rssMiB(b, "VmHWM:")
+}
+
+// rssMiB reads one of the memory lines of /proc/self/status.
+func rssMiB(b *testing.B, field string) float64 {
+	b.Helper()
 	f, err := os.Open("/proc/self/status")
 	require.NoError(b, err)
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(s.Text(), field); ok {
 			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
 			require.NoError(b, err)
 			return float64(kb) / 1024
 		}
 	}
-	b.Fatal("no VmHWM in /proc/self/status")
+	b.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
 
@@ -161,6 +168,10 @@ func BenchmarkScanPipeline(b *testing.B) {
 			change int64
 		}{{"first_scan", 0}, {"no_change", 0}, {"ten_percent_changed", int64(i + 1)}} {
 			estate.changed.Store(phase.change)
+			debug.FreeOSMemory()
+			if phase.name == "first_scan" {
+				b.ReportMetric(rssMiB(b, "VmRSS:"), "idle-rss-MiB")
+			}
 			resetPeakRSS(b)
 			var scan store.Scan
 			require.NoError(b, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
