@@ -19,11 +19,13 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.specRoutes()
 
 	v1 := e.Group("/api/v1", limitByIP(s.ipLimit))
-	v1.POST("/auth/login", s.login, limitByIP(s.loginLimit)).Name = "public"
+	v1.POST("/auth/login", validateRequest("POST", "/api/v1/auth/login", "public", s.login), limitByIP(s.loginLimit)).Name = "public"
 
+	// Every route below authenticates, checks its permission, then validates the
+	// request against the operation of api/openapi.yaml (validate.go) before its handler.
 	a := v1.Group("", s.authenticate)
 	route := func(method, path string, perm auth.Permission, h echo.HandlerFunc) {
-		a.Add(method, path, can(perm, h)).Name = string(perm)
+		a.Add(method, path, can(perm, validateRequest(method, "/api/v1"+path, string(perm), h))).Name = string(perm)
 	}
 	route("POST", "/auth/logout", auth.PermRead, s.logout)
 	route("POST", "/auth/switch-tenant", auth.PermRead, s.switchTenant)

@@ -2303,10 +2303,10 @@ type GetControlParams struct {
 // ListDriftParams defines parameters for ListDrift.
 type ListDriftParams struct {
 	// Change Comma-separated list of created, modified, deleted, restored.
-	Change    *string             `form:"change,omitempty" json:"change,omitempty"`
-	Type      *string             `form:"type,omitempty" json:"type,omitempty"`
-	AccountID *openapi_types.UUID `form:"account_id,omitempty" json:"account_id,omitempty"`
-	Region    *string             `form:"region,omitempty" json:"region,omitempty"`
+	Change       *string             `form:"change,omitempty" json:"change,omitempty"`
+	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	AccountID    *openapi_types.UUID `form:"account_id,omitempty" json:"account_id,omitempty"`
+	Region       *string             `form:"region,omitempty" json:"region,omitempty"`
 
 	// Since Changes observed at or after this time.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
@@ -3224,11 +3224,11 @@ func (w *ServerInterfaceWrapper) ListDrift(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter change: %s", err))
 	}
 
-	// ------------- Optional query parameter "type" -------------
+	// ------------- Optional query parameter "resource_type" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
 	}
 
 	// ------------- Optional query parameter "account_id" -------------
