@@ -67,17 +67,21 @@ var formatValidators = map[string]openapi3.StringFormatValidator{
 		_, err := time.Parse(time.RFC3339Nano, s)
 		return err
 	}),
+	// A plain address only: "Eve <eve@example.com>" parses as an address too.
 	"email": openapi3.NewCallbackValidator(func(s string) error {
-		_, err := mail.ParseAddress(s)
+		a, err := mail.ParseAddress(s)
+		if err == nil && a.Address != s {
+			err = errors.New("not a plain e-mail address")
+		}
 		return err
 	}),
 }
 
 // specOperation is one operation of the document, prepared for validating requests.
 type specOperation struct {
-	route  *routers.Route
-	query  map[string]*openapi3.Parameter
-	opts   *openapi3filter.Options
+	route *routers.Route
+	query map[string]*openapi3.Parameter
+	opts  *openapi3filter.Options
 }
 
 // operationFor finds the document's operation of an Echo route and checks that the

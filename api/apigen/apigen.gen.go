@@ -240,7 +240,7 @@ const (
 	Header FieldErrorLocation = "header"
 	Path   FieldErrorLocation = "path"
 	Query  FieldErrorLocation = "query"
-	Yaml   FieldErrorLocation = "yaml"
+	YAML   FieldErrorLocation = "yaml"
 )
 
 // Valid indicates whether the value is a known member of the FieldErrorLocation enum.
@@ -254,7 +254,7 @@ func (e FieldErrorLocation) Valid() bool {
 		return true
 	case Query:
 		return true
-	case Yaml:
+	case YAML:
 		return true
 	default:
 		return false
@@ -1281,7 +1281,7 @@ type CustomCheck struct {
 	Severity     Severity           `json:"severity"`
 	Title        string             `json:"title"`
 	UpdatedAt    time.Time          `json:"updated_at"`
-	Yaml         string             `json:"yaml"`
+	YAML         string             `json:"yaml"`
 }
 
 // CustomCheckList defines model for CustomCheckList.
@@ -1292,8 +1292,8 @@ type CustomCheckList struct {
 
 // CustomCheckRequest defines model for CustomCheckRequest.
 type CustomCheckRequest struct {
-	// Yaml The check in the YAML of docs/checks.md.
-	Yaml string `json:"yaml"`
+	// YAML The check in the YAML of docs/checks.md.
+	YAML string `json:"yaml"`
 }
 
 // DriftItem defines model for DriftItem.
@@ -1715,14 +1715,14 @@ type Membership struct {
 type MuteFindingsRequest struct {
 	// ExpiresAt In the future; null or absent for never.
 	ExpiresAt     *time.Time           `json:"expires_at,omitempty"`
-	FindingIds    []openapi_types.UUID `json:"finding_ids"`
+	FindingIDs    []openapi_types.UUID `json:"finding_ids"`
 	Justification string               `json:"justification"`
 }
 
 // MuteFindingsResult defines model for MuteFindingsResult.
 type MuteFindingsResult struct {
-	// MuteRuleIds The rules created, one per finding.
-	MuteRuleIds []openapi_types.UUID `json:"mute_rule_ids"`
+	// MuteRuleIDs The rules created, one per finding.
+	MuteRuleIDs []openapi_types.UUID `json:"mute_rule_ids"`
 
 	// Muted Findings that changed to muted (those already muted or passing do not count).
 	Muted int `json:"muted"`
