@@ -369,7 +369,7 @@ func (s *Server) TestAccount(c echo.Context, id uuid.UUID) error {
 	}
 	res, err := s.cfg.TestAccount(c.Request().Context(), a, secret)
 	if err != nil {
-		return NewProblem(http.StatusUnprocessableEntity, CodeValidation, err.Error())
+		return invalidField("path", "account_id", "cannot test this account: "+err.Error())
 	}
 	err = s.tx(c, func(tx pgx.Tx) error {
 		if res.OK && res.AccountID != "" {

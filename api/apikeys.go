@@ -75,17 +75,15 @@ func (s *Server) CreateAPIKey(c echo.Context) error {
 }
 
 func (s *Server) RevokeAPIKey(c echo.Context, id uuid.UUID) error {
-	var out store.APIKey
 	err := s.tx(c, func(tx pgx.Tx) error {
 		k, err := store.APIKeyRevoke(c.Request().Context(), tx, id)
 		if err != nil {
 			return err
 		}
-		out = k
 		return s.audit(c, tx, "api_key.revoked", "api_key", id.String(), map[string]any{"name": k.Name})
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.NoContent(http.StatusNoContent)
 }

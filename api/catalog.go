@@ -265,9 +265,12 @@ func (r *handlers) GetCheck(c echo.Context, id string) error {
 }
 
 // badQuery is a 422 about one query parameter.
-func badQuery(field, msg string) error {
+func badQuery(field, msg string) error { return invalidField("query", field, msg) }
+
+// invalidField is a 422 naming one invalid input.
+func invalidField(location, field, msg string) error {
 	var v validator
-	v.add("query", field, msg)
+	v.add(location, field, msg)
 	return v.problem()
 }
 
@@ -476,7 +479,7 @@ func (r *handlers) DryRunCustomCheck(c echo.Context) error {
 			}
 			res := ch.Evaluate(ctx, doc)
 			if ctx.Err() != nil {
-				return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "the dry run took longer than 30 seconds; simplify the check")
+				return invalidField("body", "yaml", "the dry run took longer than 30 seconds; simplify the check")
 			}
 			out.Evaluated++
 			out.Counts[string(res.Status)]++

@@ -71,7 +71,7 @@ func (s *Server) GetIAMEffectivePermissions(c echo.Context, id uuid.UUID) error 
 			return err
 		}
 		if r.Doc.Type != "aws.iam.user" && r.Doc.Type != "aws.iam.role" {
-			return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "effective permissions exist for aws.iam.user and aws.iam.role resources; this is "+r.Doc.Type)
+			return invalidField("path", "resource_id", "effective permissions exist for aws.iam.user and aws.iam.role resources; this is "+r.Doc.Type)
 		}
 		g, byNative, err := s.iamGraph(c, tx, account)
 		if err != nil {

@@ -67,7 +67,7 @@ func (s *Server) CreateMuteRule(c echo.Context) error {
 		ctx := c.Request().Context()
 		if req.AccountID != nil {
 			if _, err := store.AccountGet(ctx, tx, *req.AccountID); err != nil {
-				return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "account_id names no account of yours")
+				return invalidField("body", "account_id", "names no account of yours")
 			}
 		}
 		rule, err := store.MuteRuleCreate(ctx, tx, store.MuteRule{CheckPattern: checkPattern, AccountID: req.AccountID,

@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +61,8 @@ func (s *Server) Login(c echo.Context) error {
 		return err
 	}
 	if u.LockedUntil != nil && time.Now().Before(*u.LockedUntil) {
+		secs := int(math.Ceil(time.Until(*u.LockedUntil).Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		return NewProblem(http.StatusTooManyRequests, CodeLocked,
 			"too many failed sign-ins; try again after "+u.LockedUntil.UTC().Format(time.RFC3339))
 	}
@@ -82,7 +86,8 @@ func (s *Server) Login(c echo.Context) error {
 			found = found || m.TenantID == *req.TenantID
 		}
 		if !found {
-			return NewProblem(http.StatusForbidden, CodeForbidden, "you are not a member of that tenant")
+			// As switching to it: a tenant that is not yours is not found.
+			return NewProblem(http.StatusNotFound, CodeNotFound, "no such tenant among yours")
 		}
 		active = *req.TenantID
 	}

@@ -750,6 +750,60 @@ func (e Severity) Valid() bool {
 	}
 }
 
+// Defines values for ValidationProblemCode.
+const (
+	ValidationProblemCodeAccountLocked        ValidationProblemCode = "account_locked"
+	ValidationProblemCodeBadRequest           ValidationProblemCode = "bad_request"
+	ValidationProblemCodeBodyTooLarge         ValidationProblemCode = "body_too_large"
+	ValidationProblemCodeConflict             ValidationProblemCode = "conflict"
+	ValidationProblemCodeCsrfFailed           ValidationProblemCode = "csrf_failed"
+	ValidationProblemCodeForbidden            ValidationProblemCode = "forbidden"
+	ValidationProblemCodeInternalError        ValidationProblemCode = "internal_error"
+	ValidationProblemCodeMethodNotAllowed     ValidationProblemCode = "method_not_allowed"
+	ValidationProblemCodeNotFound             ValidationProblemCode = "not_found"
+	ValidationProblemCodeRateLimited          ValidationProblemCode = "rate_limited"
+	ValidationProblemCodeUnauthenticated      ValidationProblemCode = "unauthenticated"
+	ValidationProblemCodeUnavailable          ValidationProblemCode = "unavailable"
+	ValidationProblemCodeUnsupportedMediaType ValidationProblemCode = "unsupported_media_type"
+	ValidationProblemCodeValidationFailed     ValidationProblemCode = "validation_failed"
+)
+
+// Valid indicates whether the value is a known member of the ValidationProblemCode enum.
+func (e ValidationProblemCode) Valid() bool {
+	switch e {
+	case ValidationProblemCodeAccountLocked:
+		return true
+	case ValidationProblemCodeBadRequest:
+		return true
+	case ValidationProblemCodeBodyTooLarge:
+		return true
+	case ValidationProblemCodeConflict:
+		return true
+	case ValidationProblemCodeCsrfFailed:
+		return true
+	case ValidationProblemCodeForbidden:
+		return true
+	case ValidationProblemCodeInternalError:
+		return true
+	case ValidationProblemCodeMethodNotAllowed:
+		return true
+	case ValidationProblemCodeNotFound:
+		return true
+	case ValidationProblemCodeRateLimited:
+		return true
+	case ValidationProblemCodeUnauthenticated:
+		return true
+	case ValidationProblemCodeUnavailable:
+		return true
+	case ValidationProblemCodeUnsupportedMediaType:
+		return true
+	case ValidationProblemCodeValidationFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListChecksParamsKind.
 const (
 	ListChecksParamsKindAnalyzer ListChecksParamsKind = "analyzer"
@@ -2200,6 +2254,33 @@ type UserList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// ValidationProblem A `validation_failed` problem: `errors` lists every invalid input, never empty.
+type ValidationProblem struct {
+	// Code Stable machine-readable code. New codes may be added.
+	//
+	// Examples: validation_failed
+	Code ValidationProblemCode `json:"code"`
+
+	// Detail What went wrong, for people.
+	Detail *string       `json:"detail,omitempty"`
+	Errors []interface{} `json:"errors"`
+
+	// Instance The request path.
+	Instance *string `json:"instance,omitempty"`
+	Status   int     `json:"status"`
+
+	// Title The HTTP status text.
+	Title string `json:"title"`
+
+	// Type `https://vigil.dev/problems/<code>`.
+	Type string `json:"type"`
+}
+
+// ValidationProblemCode Stable machine-readable code. New codes may be added.
+//
+// Examples: validation_failed
+type ValidationProblemCode string
+
 // VersionDiff defines model for VersionDiff.
 type VersionDiff struct {
 	From ResourceVersion `json:"from"`
@@ -2239,8 +2320,8 @@ type Unavailable = Problem
 // UnsupportedMediaType An RFC 9457 problem. `code` is stable and meant for programs; `title` and `detail` are for people.
 type UnsupportedMediaType = Problem
 
-// ValidationFailed An RFC 9457 problem. `code` is stable and meant for programs; `title` and `detail` are for people.
-type ValidationFailed = Problem
+// ValidationFailed A `validation_failed` problem: `errors` lists every invalid input, never empty.
+type ValidationFailed = ValidationProblem
 
 // ListScansParams defines parameters for ListScans.
 type ListScansParams struct {
