@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/jobs"
 	"github.com/vigilsec/vigil/store"
 )
@@ -187,7 +188,7 @@ func deref(s *string) string {
 	return *s
 }
 
-func (s *Server) listAccounts(c echo.Context) error {
+func (s *Server) ListAccounts(c echo.Context) error {
 	var out []store.Account
 	err := s.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -200,7 +201,7 @@ func (s *Server) listAccounts(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[store.Account]{Items: orEmpty(out)})
 }
 
-func (s *Server) createAccount(c echo.Context) error {
+func (s *Server) CreateAccount(c echo.Context) error {
 	var req accountRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -222,13 +223,10 @@ func (s *Server) createAccount(c echo.Context) error {
 	return c.JSON(http.StatusCreated, a)
 }
 
-func (s *Server) getAccount(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) GetAccount(c echo.Context, id uuid.UUID) error {
 	var a store.Account
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
+		var err error
 		a, err = store.AccountGet(c.Request().Context(), tx, id)
 		return err
 	})
@@ -238,11 +236,8 @@ func (s *Server) getAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
-func (s *Server) updateAccount(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) UpdateAccount(c echo.Context, id uuid.UUID) error {
+	var err error
 	var req accountRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -268,12 +263,8 @@ func (s *Server) updateAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) deleteAccount(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
-	err = s.tx(c, func(tx pgx.Tx) error {
+func (s *Server) DeleteAccount(c echo.Context, id uuid.UUID) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		if err := store.AccountDelete(c.Request().Context(), tx, id); err != nil {
 			return err
 		}
@@ -294,7 +285,7 @@ type onboarding struct {
 	Terraform              string   `json:"terraform"`
 }
 
-func (s *Server) awsOnboarding(c echo.Context) error {
+func (s *Server) GetAWSOnboarding(c echo.Context) error {
 	ext := s.externalID(principalOf(c).TenantID)
 	principal := s.cfg.VigilAWSPrincipal
 	if principal == "" {
@@ -358,11 +349,8 @@ output "vigil_role_arn" {
 		CloudFormationTemplate: cfn, Terraform: tf})
 }
 
-func (s *Server) testAccount(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) TestAccount(c echo.Context, id uuid.UUID) error {
+	var err error
 	var a store.Account
 	if err := s.tx(c, func(tx pgx.Tx) error {
 		a, err = store.AccountGet(c.Request().Context(), tx, id)
@@ -381,7 +369,7 @@ func (s *Server) testAccount(c echo.Context) error {
 	}
 	res, err := s.cfg.TestAccount(c.Request().Context(), a, secret)
 	if err != nil {
-		return NewProblem(http.StatusUnprocessableEntity, CodeValidation, err.Error())
+		return invalidField("path", "account_id", "cannot test this account: "+err.Error())
 	}
 	err = s.tx(c, func(tx pgx.Tx) error {
 		if res.OK && res.AccountID != "" {
@@ -403,11 +391,8 @@ func (s *Server) testAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-func (s *Server) startScan(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) StartScan(c echo.Context, id uuid.UUID) error {
+	var err error
 	if s.cfg.Jobs == nil {
 		return NewProblem(http.StatusServiceUnavailable, CodeUnavailable, "this server cannot queue work")
 	}
@@ -435,25 +420,14 @@ func (s *Server) startScan(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, scan)
 }
 
-func (s *Server) listScans(c echo.Context) error {
-	id, err := pathID(c, "account_id")
-	if err != nil {
-		return err
-	}
-	q, err := parseQuery(c, "limit")
-	if err != nil {
-		return err
-	}
-	limit := q.limit(20, 200)
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+func (s *Server) ListScans(c echo.Context, id uuid.UUID, params apigen.ListScansParams) error {
 	var out []store.Scan
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		if _, err := store.AccountGet(c.Request().Context(), tx, id); err != nil {
 			return err
 		}
-		out, err = store.ScanList(c.Request().Context(), tx, id, limit)
+		var err error
+		out, err = store.ScanList(c.Request().Context(), tx, id, val(params.Limit, 20))
 		return err
 	})
 	if err != nil {
@@ -467,13 +441,10 @@ type scanDetail struct {
 	Units []store.ScanUnit `json:"units"`
 }
 
-func (s *Server) getScan(c echo.Context) error {
-	id, err := pathID(c, "scan_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) GetScan(c echo.Context, id uuid.UUID) error {
 	var out scanDetail
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
+		var err error
 		if out.Scan, err = store.ScanGet(c.Request().Context(), tx, id); err != nil {
 			return err
 		}
@@ -487,13 +458,9 @@ func (s *Server) getScan(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) cancelScan(c echo.Context) error {
-	id, err := pathID(c, "scan_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) CancelScan(c echo.Context, id uuid.UUID) error {
 	var out store.Scan
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		scan, err := store.ScanGetForUpdate(ctx, tx, id)
 		if err != nil {

@@ -9,11 +9,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/auth"
 	"github.com/vigilsec/vigil/store"
 )
 
-func (s *Server) listAPIKeys(c echo.Context) error {
+func (s *Server) ListAPIKeys(c echo.Context) error {
 	var keys []store.APIKey
 	err := s.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -26,26 +27,21 @@ func (s *Server) listAPIKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[store.APIKey]{Items: orEmpty(keys)})
 }
 
-type createKeyRequest struct {
-	Name      string     `json:"name"`
-	Role      auth.Role  `json:"role"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-}
-
 type createKeyResponse struct {
 	store.APIKey
 	// Key is the secret, shown once: only its hash is kept.
 	Key string `json:"key"`
 }
 
-func (s *Server) createAPIKey(c echo.Context) error {
-	var req createKeyRequest
+func (s *Server) CreateAPIKey(c echo.Context) error {
+	var req apigen.APIKeyCreateRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	role := auth.Role(req.Role)
 	var v validator
 	v.text("name", req.Name, true, 200)
-	if !req.Role.Valid() {
+	if !role.Valid() {
 		v.add("body", "role", "must be one of owner, admin, analyst, viewer")
 	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(time.Now()) {
@@ -55,8 +51,8 @@ func (s *Server) createAPIKey(c echo.Context) error {
 		return err
 	}
 	p := principalOf(c)
-	if !p.Role.CanGrant(req.Role) {
-		return NewProblem(http.StatusForbidden, CodeForbidden, "you may not create a key with the role "+string(req.Role))
+	if !p.Role.CanGrant(role) {
+		return NewProblem(http.StatusForbidden, CodeForbidden, "you may not create a key with the role "+string(role))
 	}
 	key, prefix := auth.NewAPIKey()
 	var createdBy *uuid.UUID
@@ -65,7 +61,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	}
 	var resp createKeyResponse
 	err := s.tx(c, func(tx pgx.Tx) error {
-		k, err := store.APIKeyCreate(c.Request().Context(), tx, req.Name, prefix, auth.HashToken(key), string(req.Role), createdBy, req.ExpiresAt)
+		k, err := store.APIKeyCreate(c.Request().Context(), tx, req.Name, prefix, auth.HashToken(key), string(role), createdBy, req.ExpiresAt)
 		if err != nil {
 			return err
 		}
@@ -78,22 +74,16 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, resp)
 }
 
-func (s *Server) revokeAPIKey(c echo.Context) error {
-	id, err := pathID(c, "key_id")
-	if err != nil {
-		return err
-	}
-	var out store.APIKey
-	err = s.tx(c, func(tx pgx.Tx) error {
+func (s *Server) RevokeAPIKey(c echo.Context, id uuid.UUID) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		k, err := store.APIKeyRevoke(c.Request().Context(), tx, id)
 		if err != nil {
 			return err
 		}
-		out = k
 		return s.audit(c, tx, "api_key.revoked", "api_key", id.String(), map[string]any{"name": k.Name})
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.NoContent(http.StatusNoContent)
 }

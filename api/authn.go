@@ -172,13 +172,3 @@ func (s *Server) audit(c echo.Context, tx pgx.Tx, action, targetType, targetID s
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID), Details: details,
 	})
 }
-
-// pathID parses a path parameter as a UUID; anything else is "not found", the same
-// answer as another tenant's id.
-func pathID(c echo.Context, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param(name))
-	if err != nil {
-		return uuid.Nil, NewProblem(http.StatusNotFound, CodeNotFound, "not found")
-	}
-	return id, nil
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/checks"
 	"github.com/vigilsec/vigil/checks/iamgraph"
 	"github.com/vigilsec/vigil/providers"
@@ -138,7 +139,7 @@ func customEntry(cc store.CustomCheck) catalogEntry {
 }
 
 // tenantCatalog is the built-in catalog plus the tenant's custom checks.
-func (r *reader) tenantCatalog(c echo.Context, tx pgx.Tx) ([]catalogEntry, map[string]*catalogEntry, error) {
+func (r *handlers) tenantCatalog(c echo.Context, tx pgx.Tx) ([]catalogEntry, map[string]*catalogEntry, error) {
 	custom, err := store.CustomCheckList(c.Request().Context(), tx)
 	if err != nil {
 		return nil, nil, err
@@ -197,23 +198,13 @@ func frameworkChecks(entries []catalogEntry, reg *checks.Registry, fwID, control
 	return out, true
 }
 
-func (r *reader) listChecks(c echo.Context) error {
-	q, err := parseQuery(c, "provider", "service", "severity", "framework", "kind", "q")
-	if err != nil {
-		return err
-	}
-	provider, service, kind := q.text("provider", 20), q.text("service", 100), q.get("kind")
-	severities := q.enumList("severity", severityValues)
-	text := strings.ToLower(q.text("q", 200))
-	fw := q.text("framework", 100)
-	if kind != "" && kind != kindCheck && kind != kindAnalyzer && kind != kindCustom {
-		q.v.add("query", "kind", "must be one of check, analyzer, custom")
-	}
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+func (r *handlers) ListChecks(c echo.Context, params apigen.ListChecksParams) error {
+	provider, service, kind := val(params.Provider, ""), val(params.Service, ""), string(val(params.Kind, ""))
+	severities := commaList(params.Severity)
+	text := strings.ToLower(val(params.Q, ""))
+	fw := val(params.Framework, "")
 	var out []catalogEntry
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		entries, _, err := r.tenantCatalog(c, tx)
 		if err != nil {
 			return err
@@ -249,8 +240,7 @@ func (r *reader) listChecks(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[catalogEntry]{Items: orEmpty(out)})
 }
 
-func (r *reader) getCheck(c echo.Context) error {
-	id := c.Param("check_id")
+func (r *handlers) GetCheck(c echo.Context, id string) error {
 	var out checkDetail
 	err := r.tx(c, func(tx pgx.Tx) error {
 		if e, ok := r.cat.byID[id]; ok {
@@ -275,15 +265,13 @@ func (r *reader) getCheck(c echo.Context) error {
 }
 
 // badQuery is a 422 about one query parameter.
-func badQuery(field, msg string) error {
-	var v validator
-	v.add("query", field, msg)
-	return v.problem()
-}
+func badQuery(field, msg string) error { return invalidField("query", field, msg) }
 
-// customCheckRequest carries a check as YAML text (the format of docs/checks.md).
-type customCheckRequest struct {
-	YAML string `json:"yaml"`
+// invalidField is a 422 naming one invalid input.
+func invalidField(location, field, msg string) error {
+	var v validator
+	v.add(location, field, msg)
+	return v.problem()
 }
 
 // checkProblem is one problem of a check file: Field is the path inside the check
@@ -315,8 +303,8 @@ func checkProblems(c echo.Context, ps []checks.Problem) error {
 
 // parseCustomCheck binds and validates a custom check body. A nil check with a nil
 // error means the 422 was already written.
-func (r *reader) parseCustomCheck(c echo.Context) (*checks.Check, string, error) {
-	var req customCheckRequest
+func (r *handlers) parseCustomCheck(c echo.Context) (*checks.Check, string, error) {
+	var req apigen.CustomCheckRequest
 	if err := bindJSON(c, &req); err != nil {
 		return nil, "", err
 	}
@@ -337,10 +325,7 @@ func customRow(ch *checks.Check, src string) store.CustomCheck {
 		ResourceType: ch.Resource, YAML: src}
 }
 
-func (r *reader) listCustomChecks(c echo.Context) error {
-	if _, err := parseQuery(c); err != nil {
-		return err
-	}
+func (r *handlers) ListCustomChecks(c echo.Context) error {
 	var out []store.CustomCheck
 	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -353,13 +338,9 @@ func (r *reader) listCustomChecks(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[store.CustomCheck]{Items: orEmpty(out)})
 }
 
-func (r *reader) getCustomCheck(c echo.Context) error {
-	id, err := pathID(c, "custom_check_id")
-	if err != nil {
-		return err
-	}
+func (r *handlers) GetCustomCheck(c echo.Context, id uuid.UUID) error {
 	var out store.CustomCheck
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
 		out, err = store.CustomCheckGet(c.Request().Context(), tx, id)
 		return err
@@ -374,7 +355,7 @@ func conflictCheckID(checkID string) error {
 	return NewProblem(http.StatusConflict, CodeConflict, "a custom check with id "+checkID+" exists; change the id or update that check")
 }
 
-func (r *reader) createCustomCheck(c echo.Context) error {
+func (r *handlers) CreateCustomCheck(c echo.Context) error {
 	ch, src, err := r.parseCustomCheck(c)
 	if ch == nil {
 		return err
@@ -400,11 +381,8 @@ func (r *reader) createCustomCheck(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
-func (r *reader) updateCustomCheck(c echo.Context) error {
-	id, err := pathID(c, "custom_check_id")
-	if err != nil {
-		return err
-	}
+func (r *handlers) UpdateCustomCheck(c echo.Context, id uuid.UUID) error {
+	var err error
 	ch, src, err := r.parseCustomCheck(c)
 	if ch == nil {
 		return err
@@ -429,12 +407,8 @@ func (r *reader) updateCustomCheck(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (r *reader) deleteCustomCheck(c echo.Context) error {
-	id, err := pathID(c, "custom_check_id")
-	if err != nil {
-		return err
-	}
-	err = r.tx(c, func(tx pgx.Tx) error {
+func (r *handlers) DeleteCustomCheck(c echo.Context, id uuid.UUID) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		cc, err := store.CustomCheckDelete(c.Request().Context(), tx, id)
 		if err != nil {
 			return err
@@ -476,7 +450,7 @@ type dryRunResponse struct {
 
 // dryRunCustomCheck compiles a draft and evaluates it over the tenant's current
 // resources of its type (at most 10,000), without storing anything.
-func (r *reader) dryRunCustomCheck(c echo.Context) error {
+func (r *handlers) DryRunCustomCheck(c echo.Context) error {
 	ch, _, err := r.parseCustomCheck(c)
 	if ch == nil {
 		return err
@@ -505,7 +479,7 @@ func (r *reader) dryRunCustomCheck(c echo.Context) error {
 			}
 			res := ch.Evaluate(ctx, doc)
 			if ctx.Err() != nil {
-				return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "the dry run took longer than 30 seconds; simplify the check")
+				return invalidField("body", "yaml", "the dry run took longer than 30 seconds; simplify the check")
 			}
 			out.Evaluated++
 			out.Counts[string(res.Status)]++

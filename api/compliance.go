@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/checks"
 	"github.com/vigilsec/vigil/store"
 )
@@ -70,7 +71,7 @@ type posture struct {
 	controlChecks map[string]map[string][]string
 }
 
-func (r *reader) loadPosture(c echo.Context, tx pgx.Tx, entries []catalogEntry) (*posture, error) {
+func (r *handlers) loadPosture(c echo.Context, tx pgx.Tx, entries []catalogEntry) (*posture, error) {
 	rows, err := store.CheckPostureRows(c.Request().Context(), tx)
 	if err != nil {
 		return nil, err
@@ -172,10 +173,7 @@ func summarize(fw *checks.Framework) frameworkSummary {
 		Controls: len(fw.Controls)}
 }
 
-func (r *reader) listFrameworks(c echo.Context) error {
-	if _, err := parseQuery(c); err != nil {
-		return err
-	}
+func (r *handlers) ListFrameworks(c echo.Context) error {
 	out := []frameworkSummary{}
 	err := r.tx(c, func(tx pgx.Tx) error {
 		entries, _, err := r.tenantCatalog(c, tx)
@@ -222,26 +220,14 @@ type frameworkDetail struct {
 }
 
 // complianceScope reads the optional account_id of the framework and control pages.
-func complianceScope(c echo.Context) (*uuid.UUID, error) {
-	q, err := parseQuery(c, "account_id")
-	if err != nil {
-		return nil, err
-	}
-	acct := q.uuidParam("account_id")
-	return acct, q.v.problem()
-}
-
-func (r *reader) getFramework(c echo.Context) error {
-	acct, err := complianceScope(c)
-	if err != nil {
-		return err
-	}
-	fw, ok := r.cfg.Checks.Framework(c.Param("framework_id"))
+func (r *handlers) GetFramework(c echo.Context, frameworkID string, params apigen.GetFrameworkParams) error {
+	acct := params.AccountID
+	fw, ok := r.cfg.Checks.Framework(frameworkID)
 	if !ok {
 		return notFound("no such framework")
 	}
 	out := frameworkDetail{frameworkSummary: summarize(fw), AccountID: acct, Items: []controlPosture{}}
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		entries, _, err := r.tenantCatalog(c, tx)
 		if err != nil {
 			return err
@@ -284,21 +270,18 @@ type controlDetail struct {
 	Failing []store.FindingItem `json:"failing"`
 }
 
-func (r *reader) getControl(c echo.Context) error {
-	acct, err := complianceScope(c)
-	if err != nil {
-		return err
-	}
-	fw, ok := r.cfg.Checks.Framework(c.Param("framework_id"))
+func (r *handlers) GetControl(c echo.Context, frameworkID, controlID string, params apigen.GetControlParams) error {
+	acct := params.AccountID
+	fw, ok := r.cfg.Checks.Framework(frameworkID)
 	if !ok {
 		return notFound("no such framework")
 	}
-	ctl := fw.Control(c.Param("control_id"))
+	ctl := fw.Control(controlID)
 	if ctl == nil {
 		return notFound("no such control")
 	}
 	out := controlDetail{FrameworkID: fw.ID, AccountID: acct, CheckList: []controlCheck{}}
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		entries, byID, err := r.tenantCatalog(c, tx)
 		if err != nil {
 			return err

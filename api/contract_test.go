@@ -279,7 +279,7 @@ func TestContract(t *testing.T) {
 	do("login: wrong password", call{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"email": e.A.Email, "password": "not the password"}, status: 401})
 	do("login: no password", call{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"email": e.A.Email}, status: 422, invalid: true})
 	do("login: malformed", call{method: "POST", path: "/api/v1/auth/login", body: `{"email":`, status: 400, invalid: true})
-	do("login: other tenant", call{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"email": e.A.Email, "password": e.A.Password, "tenant_id": nowhere}, status: 403})
+	do("login: other tenant", call{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"email": e.A.Email, "password": e.A.Password, "tenant_id": nowhere}, status: 404})
 	login := do("login", call{method: "POST", path: "/api/v1/auth/login", body: map[string]any{"email": e.A.Email, "password": e.A.Password, "tenant_id": e.A.ID}, status: 200})
 	csrf := jsonOf(login)["csrf_token"].(string)
 	cookie := []string{"Cookie", api.SessionCookie + "=" + login.Cookie[0].Value}
@@ -326,7 +326,7 @@ func TestContract(t *testing.T) {
 	do("key: owner role by an admin", call{method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "x", "role": "owner"}, headers: admin, status: 403})
 	do("key: long name", call{method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": strings.Repeat("n", 201), "role": "viewer"}, headers: admin, status: 422, invalid: true})
 	do("key: wrong type", call{method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": 5, "role": "viewer"}, headers: admin, status: 400, invalid: true})
-	do("revoke", call{method: "DELETE", path: "/api/v1/api-keys/" + jsonOf(k)["id"].(string), headers: admin, status: 200})
+	do("revoke", call{method: "DELETE", path: "/api/v1/api-keys/" + jsonOf(k)["id"].(string), headers: admin, status: 204})
 	do("revoke: nothing", call{method: "DELETE", path: "/api/v1/api-keys/" + nowhere, headers: admin, status: 404})
 
 	// Settings.

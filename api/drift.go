@@ -6,30 +6,26 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/store"
 )
 
 // listDrift is the estate-wide change feed, newest first. since/until (until
 // exclusive) answer "what changed between T1 and T2".
-func (r *reader) listDrift(c echo.Context) error {
-	q, err := parseQuery(c, "change", "resource_type", "account_id", "region", "since", "until", "cursor", "limit")
-	if err != nil {
-		return err
-	}
-	f := store.DriftFilter{Changes: q.enumList("change", changeValues), ResourceType: q.text("resource_type", 100),
-		AccountID: q.uuidParam("account_id"), Region: q.text("region", 50), Since: q.time("since"), Until: q.time("until")}
+func (r *handlers) ListDrift(c echo.Context, params apigen.ListDriftParams) error {
+	f := store.DriftFilter{Changes: commaList(params.Change), ResourceType: val(params.ResourceType, ""),
+		AccountID: params.AccountID, Region: val(params.Region, ""), Since: params.Since, Until: params.Until}
 	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
-		q.v.add("query", "until", "must be after since")
+		return badQuery("until", "must be after since")
 	}
-	after := q.cursor("drift")
-	limit := q.limit(50, 500)
-	if err := q.v.problem(); err != nil {
+	after, err := cursorParam(params.Cursor, "drift")
+	if err != nil {
 		return err
 	}
 	var page store.DriftPage
 	err = r.tx(c, func(tx pgx.Tx) error {
 		var err error
-		page, err = store.DriftList(c.Request().Context(), tx, f, after, limit)
+		page, err = store.DriftList(c.Request().Context(), tx, f, after, val(params.Limit, 50))
 		return storeErr(err)
 	})
 	if err != nil {

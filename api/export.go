@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/checks"
 	"github.com/vigilsec/vigil/report"
 	"github.com/vigilsec/vigil/store"
@@ -22,30 +23,21 @@ import (
 // exportFlushEvery is how many rows are written between flushes to the client.
 const exportFlushEvery = 500
 
-var exportFormats = []string{"csv", "json", "ocsf"}
-
 // exportFindings streams every finding matching the explorer's filters as CSV, a JSON
 // array, or a JSON array of OCSF 1.1.0 Compliance Findings. Rows go from the database
 // cursor to the client as they come, flushed every few hundred rows: the export of a
 // whole estate never sits in memory. An error after the first bytes cannot change the
 // status any more: the body is then cut short (invalid JSON / a partial CSV) and the
 // error logged.
-func (r *reader) exportFindings(c echo.Context) error {
-	p, q, err := parseFindingParams(c, "format", "sort")
+func (r *handlers) ExportFindings(c echo.Context, params apigen.ExportFindingsParams) error {
+	p, err := parseFindingParams(findingFilterParams{params.Severity, params.Status, params.State, params.CheckID,
+		params.Provider, params.AccountID, params.Region, params.ResourceType, params.Framework, params.Control,
+		params.FirstSeenSince, params.ResolvedSince, params.Q})
 	if err != nil {
 		return err
 	}
-	format := q.enum("format", exportFormats)
-	if q.get("format") == "" {
-		q.v.add("query", "format", "is required: csv, json or ocsf")
-	}
-	p.parseSort(q)
-	if q.get("cursor") != "" {
-		q.v.add("query", "cursor", "exports are not paginated")
-	}
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+	p.parseSort(string(val(params.Sort, "")))
+	format := string(params.Format)
 	return r.tx(c, func(tx pgx.Tx) error {
 		entries, byID, err := r.tenantCatalog(c, tx)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/store"
 )
 
@@ -22,66 +23,54 @@ type findingParams struct {
 	limit              int
 }
 
-// findingFilterParams are the filters shared by the list, the facets and the export.
-var findingFilterParams = []string{"severity", "status", "state", "check_id", "provider", "account_id", "region", "resource_type",
-	"framework", "control", "first_seen_since", "resolved_since", "q"}
+// findingFilterParams are the filters shared by the list, the facets and the export
+// (the generated parameter structs of the three operations, without their extras).
+type findingFilterParams struct {
+	Severity, Status, State, CheckID         *string
+	Provider                                 *apigen.Provider
+	AccountID                                *uuid.UUID
+	Region, ResourceType, Framework, Control *string
+	FirstSeenSince, ResolvedSince            *time.Time
+	Q                                        *string
+}
 
-// parseFindingParams validates the explorer's parameters; extra names the parameters
-// the endpoint accepts on top of the filters.
-func parseFindingParams(c echo.Context, extra ...string) (*findingParams, *query, error) {
-	q, err := parseQuery(c, append(extra, findingFilterParams...)...)
-	if err != nil {
-		return nil, nil, err
-	}
+// parseFindingParams reads the explorer's filters; the document has checked each value.
+func parseFindingParams(in findingFilterParams) (*findingParams, error) {
 	p := &findingParams{}
 	f := &p.f
-	f.Severities = q.enumList("severity", severityValues)
-	f.Statuses = q.enumList("status", statusValues)
-	switch st := q.get("state"); st {
+	f.Severities = commaList(in.Severity)
+	f.Statuses = commaList(in.Status)
+	switch val(in.State, "") {
 	case "":
 		f.States = []string{store.StateOpen}
 	case "all":
 	default:
-		f.States = q.enumList("state", stateValues)
-		if f.States == nil {
-			q.v.errs[len(q.v.errs)-1].Message = "each value must be one of open, resolved, muted (or the single value all)"
-		}
+		f.States = commaList(in.State)
 	}
-	f.CheckID = q.text("check_id", 200)
-	f.Provider = q.enum("provider", providerValues)
-	f.AccountID = q.uuidParam("account_id")
-	f.Region = q.text("region", 50)
-	f.ResourceType = q.text("resource_type", 100)
-	f.FirstSeenSince = q.time("first_seen_since")
-	f.ResolvedSince = q.time("resolved_since")
-	f.Q = strings.TrimSpace(q.text("q", 200))
-	p.framework, p.control = q.text("framework", 100), q.text("control", 100)
+	f.CheckID = val(in.CheckID, "")
+	f.Provider = string(val(in.Provider, ""))
+	f.AccountID = in.AccountID
+	f.Region = val(in.Region, "")
+	f.ResourceType = val(in.ResourceType, "")
+	f.FirstSeenSince, f.ResolvedSince = in.FirstSeenSince, in.ResolvedSince
+	f.Q = strings.TrimSpace(val(in.Q, ""))
+	p.framework, p.control = val(in.Framework, ""), val(in.Control, "")
 	if p.control != "" && p.framework == "" {
-		q.v.add("query", "control", "needs framework")
+		return nil, badQuery("control", "needs framework")
 	}
-	return p, q, nil
+	return p, nil
 }
 
-// parseSort reads the sort parameter (allow-listed, "-" for descending).
-func (p *findingParams) parseSort(q *query) {
-	s := q.get("sort")
-	if s == "" {
-		s = "-severity"
+// parseSort reads the sort parameter (an enum of the document; "-" for descending).
+func (p *findingParams) parseSort(sort string) {
+	if sort == "" {
+		sort = "-severity"
 	}
-	p.sort = store.FindingSort{Field: strings.TrimPrefix(s, "-"), Desc: strings.HasPrefix(s, "-")}
-	ok := false
-	for _, f := range store.FindingSortFields {
-		ok = ok || f == p.sort.Field
-	}
-	if !ok {
-		q.v.add("query", "sort", "must be one of severity, first_seen, last_seen, check_id, each optionally prefixed with - (descending)")
-		return
-	}
-	p.after = q.cursor(p.sort.String())
+	p.sort = store.FindingSort{Field: strings.TrimPrefix(sort, "-"), Desc: strings.HasPrefix(sort, "-")}
 }
 
 // resolve turns framework/control and q into check ids through the tenant's catalog.
-func (p *findingParams) resolve(r *reader, entries []catalogEntry) error {
+func (p *findingParams) resolve(r *handlers, entries []catalogEntry) error {
 	if p.framework != "" {
 		ids, ok := frameworkChecks(entries, r.cfg.Checks, p.framework, p.control)
 		if !ok {
@@ -113,16 +102,18 @@ func withTitles(items []store.FindingItem, byID map[string]*catalogEntry) []stor
 	return orEmpty(items)
 }
 
-func (r *reader) listFindings(c echo.Context) error {
-	p, q, err := parseFindingParams(c, "sort", "cursor", "limit")
+func (r *handlers) ListFindings(c echo.Context, params apigen.ListFindingsParams) error {
+	p, err := parseFindingParams(findingFilterParams{params.Severity, params.Status, params.State, params.CheckID,
+		params.Provider, params.AccountID, params.Region, params.ResourceType, params.Framework, params.Control,
+		params.FirstSeenSince, params.ResolvedSince, params.Q})
 	if err != nil {
 		return err
 	}
-	p.parseSort(q)
-	p.limit = q.limit(50, 500)
-	if err := q.v.problem(); err != nil {
+	p.parseSort(string(val(params.Sort, "")))
+	if p.after, err = cursorParam(params.Cursor, p.sort.String()); err != nil {
 		return err
 	}
+	p.limit = val(params.Limit, 50)
 	var resp listResponse[store.FindingItem]
 	err = r.tx(c, func(tx pgx.Tx) error {
 		entries, byID, err := r.tenantCatalog(c, tx)
@@ -145,12 +136,9 @@ func (r *reader) listFindings(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (r *reader) findingFacets(c echo.Context) error {
-	p, q, err := parseFindingParams(c)
+func (r *handlers) GetFindingFacets(c echo.Context, params apigen.GetFindingFacetsParams) error {
+	p, err := parseFindingParams(findingFilterParams(params))
 	if err != nil {
-		return err
-	}
-	if err := q.v.problem(); err != nil {
 		return err
 	}
 	var out map[string][]store.FacetCount
@@ -179,13 +167,9 @@ type findingDetail struct {
 	Check *checkDetail `json:"check"`
 }
 
-func (r *reader) getFinding(c echo.Context) error {
-	id, err := pathID(c, "finding_id")
-	if err != nil {
-		return err
-	}
+func (r *handlers) GetFinding(c echo.Context, id uuid.UUID) error {
 	var out findingDetail
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		d, err := store.FindingGet(ctx, tx, id)
 		if err != nil {
@@ -220,12 +204,6 @@ func (r *reader) getFinding(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-type muteFindingsRequest struct {
-	FindingIDs    []uuid.UUID `json:"finding_ids"`
-	Justification string      `json:"justification"`
-	ExpiresAt     *time.Time  `json:"expires_at"`
-}
-
 type muteFindingsResponse struct {
 	MuteRuleIDs []uuid.UUID `json:"mute_rule_ids"`
 	Muted       int         `json:"muted"`
@@ -238,8 +216,8 @@ func globEscape(s string) string {
 
 // muteFindings mutes findings by id: one mute rule per finding (exact check id,
 // exact resource, its account), applied at once in the same transaction.
-func (r *reader) muteFindings(c echo.Context) error {
-	var req muteFindingsRequest
+func (r *handlers) MuteFindings(c echo.Context) error {
+	var req apigen.MuteFindingsRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/checks/iamgraph"
 	"github.com/vigilsec/vigil/checks/iampolicy"
 	"github.com/vigilsec/vigil/providers"
@@ -62,19 +63,15 @@ type effectiveResponse struct {
 // always complete.
 const maxEffectiveActions = 5000
 
-func (s *Server) iamEffective(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) GetIAMEffectivePermissions(c echo.Context, id uuid.UUID) error {
 	var out effectiveResponse
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		r, account, err := store.ResourceLocate(c.Request().Context(), tx, &id, "")
 		if err != nil {
 			return err
 		}
 		if r.Doc.Type != "aws.iam.user" && r.Doc.Type != "aws.iam.role" {
-			return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "effective permissions exist for aws.iam.user and aws.iam.role resources; this is "+r.Doc.Type)
+			return invalidField("path", "resource_id", "effective permissions exist for aws.iam.user and aws.iam.role resources; this is "+r.Doc.Type)
 		}
 		g, byNative, err := s.iamGraph(c, tx, account)
 		if err != nil {
@@ -135,43 +132,33 @@ type accessEntry struct {
 	Unresolved bool         `json:"unresolved"`
 }
 
-func (s *Server) iamAccess(c echo.Context) error {
-	q, err := parseQuery(c, "resource", "actions", "account_id")
-	if err != nil {
-		return err
-	}
-	arn := q.text("resource", 2048)
+func (s *Server) GetIAMAccess(c echo.Context, params apigen.GetIAMAccessParams) error {
+	var v validator
+	arn := params.Resource
 	if !strings.HasPrefix(arn, "arn:") {
-		q.v.add("query", "resource", "is required: the ARN of the resource, e.g. arn:aws:s3:::my-bucket")
+		v.add("query", "resource", "must be the ARN of the resource, e.g. arn:aws:s3:::my-bucket")
 	}
 	var actions []string
-	if a := q.text("actions", 2000); a != "" {
+	if a := val(params.Actions, ""); a != "" {
 		for _, x := range strings.Split(a, ",") {
 			x = strings.TrimSpace(x)
 			if !strings.Contains(x, ":") {
-				q.v.add("query", "actions", x+" is not service:Action")
+				v.add("query", "actions", x+" is not service:Action")
 			}
 			actions = append(actions, x)
 		}
 	} else if parts := strings.SplitN(arn, ":", 4); len(parts) == 4 {
 		actions = defaultAccessActions[parts[2]]
 		if actions == nil {
-			q.v.add("query", "actions", "is required for "+parts[2]+" resources")
+			v.add("query", "actions", "is required for "+parts[2]+" resources")
 		}
 	}
-	var accountID *uuid.UUID
-	if a := q.get("account_id"); a != "" {
-		id, err := uuid.Parse(a)
-		if err != nil {
-			q.v.add("query", "account_id", "must be a uuid")
-		}
-		accountID = &id
-	}
-	if err := q.v.problem(); err != nil {
+	accountID := params.AccountID
+	if err := v.problem(); err != nil {
 		return err
 	}
 	out := accessResponse{Resource: arn, EvaluatedAs: arn, Actions: actions, Access: []accessEntry{}}
-	err = s.tx(c, func(tx pgx.Tx) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		r, account, err := store.ResourceLocate(ctx, tx, nil, arn)
 		var policy *iampolicy.Policy
@@ -211,20 +198,13 @@ func (s *Server) iamAccess(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-type simulateRequest struct {
-	Principal string              `json:"principal"`
-	Action    string              `json:"action"`
-	Resource  string              `json:"resource"`
-	Context   map[string][]string `json:"context"`
-}
-
 type simulateResponse struct {
 	Principal principalRef       `json:"principal"`
 	Decision  iampolicy.Decision `json:"decision"`
 }
 
-func (s *Server) iamSimulate(c echo.Context) error {
-	var req simulateRequest
+func (s *Server) SimulateIAMRequest(c echo.Context) error {
+	var req apigen.IAMSimulateRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
@@ -236,7 +216,7 @@ func (s *Server) iamSimulate(c echo.Context) error {
 		v.add("body", "action", "must be service:Action, e.g. s3:GetObject")
 	}
 	v.text("resource", req.Resource, true, 2048)
-	if len(req.Context) > 50 {
+	if len(val(req.Context, nil)) > 50 {
 		v.add("body", "context", "at most 50 keys")
 	}
 	if err := v.problem(); err != nil {
@@ -266,7 +246,7 @@ func (s *Server) iamSimulate(c echo.Context) error {
 			}
 		}
 		out.Principal = refOf(byNative, p.ARN, string(p.Kind))
-		out.Decision = g.Simulate(p, req.Action, req.Resource, req.Context, rp)
+		out.Decision = g.Simulate(p, req.Action, req.Resource, val(req.Context, nil), rp)
 		return nil
 	})
 	if err != nil {

@@ -5,49 +5,33 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/store"
 )
 
-var resourceFilterParams = []string{"q", "type", "region", "account_id", "tag", "include_deleted"}
-
-func parseResourceFilter(q *query) store.ResourceFilter {
-	f := store.ResourceFilter{Q: strings.TrimSpace(q.text("q", 200)), Type: q.text("type", 100), Region: q.text("region", 50),
-		AccountID: q.uuidParam("account_id")}
-	if tag := q.text("tag", 300); tag != "" {
-		k, v, ok := strings.Cut(tag, "=")
-		if !ok || k == "" {
-			q.v.add("query", "tag", "must be key=value (the value may be empty)")
-		}
-		f.TagKey, f.TagValue = k, v
-	}
-	switch q.get("include_deleted") {
-	case "", "false":
-	case "true":
-		f.IncludeDeleted = true
-	default:
-		q.v.add("query", "include_deleted", "must be true or false")
-	}
+// resourceFilter builds the inventory filter from its parameters.
+func resourceFilter(q, typ, region *string, account *uuid.UUID, tag *string, includeDeleted *bool) store.ResourceFilter {
+	f := store.ResourceFilter{Q: strings.TrimSpace(val(q, "")), Type: val(typ, ""), Region: val(region, ""),
+		AccountID: account, IncludeDeleted: val(includeDeleted, false)}
+	// The document's pattern guarantees "key=" at least.
+	f.TagKey, f.TagValue, _ = strings.Cut(val(tag, ""), "=")
 	return f
 }
 
-func (r *reader) listResources(c echo.Context) error {
-	q, err := parseQuery(c, append([]string{"cursor", "limit"}, resourceFilterParams...)...)
+func (r *handlers) ListResources(c echo.Context, params apigen.ListResourcesParams) error {
+	f := resourceFilter(params.Q, params.Type, params.Region, params.AccountID, params.Tag, params.IncludeDeleted)
+	after, err := cursorParam(params.Cursor, "type")
 	if err != nil {
-		return err
-	}
-	f := parseResourceFilter(q)
-	after := q.cursor("type")
-	limit := q.limit(50, 500)
-	if err := q.v.problem(); err != nil {
 		return err
 	}
 	var page store.ResourcePage
 	err = r.tx(c, func(tx pgx.Tx) error {
 		var err error
-		page, err = store.ResourceList(c.Request().Context(), tx, f, after, limit)
+		page, err = store.ResourceList(c.Request().Context(), tx, f, after, val(params.Limit, 50))
 		return err
 	})
 	if err != nil {
@@ -56,17 +40,10 @@ func (r *reader) listResources(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[store.ResourceItem]{Items: orEmpty(page.Items), NextCursor: page.NextCursor})
 }
 
-func (r *reader) resourceFacets(c echo.Context) error {
-	q, err := parseQuery(c, resourceFilterParams...)
-	if err != nil {
-		return err
-	}
-	f := parseResourceFilter(q)
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+func (r *handlers) GetResourceFacets(c echo.Context, params apigen.GetResourceFacetsParams) error {
+	f := resourceFilter(params.Q, params.Type, params.Region, params.AccountID, params.Tag, params.IncludeDeleted)
 	var out map[string][]store.FacetCount
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
 		out, err = store.ResourceFacets(c.Request().Context(), tx, f)
 		return err
@@ -84,13 +61,9 @@ type resourceDetail struct {
 	Findings []store.FindingItem `json:"findings"`
 }
 
-func (r *reader) getResource(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
+func (r *handlers) GetResource(c echo.Context, id uuid.UUID) error {
 	var out resourceDetail
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		d, err := store.ResourceGet(ctx, tx, id)
 		if err != nil {
@@ -114,27 +87,12 @@ func (r *reader) getResource(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (r *reader) listVersions(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
-	q, err := parseQuery(c, "cursor", "limit")
-	if err != nil {
-		return err
-	}
-	before := 0
-	if s := q.get("cursor"); s != "" {
-		if before, err = strconv.Atoi(s); err != nil || before < 2 {
-			q.v.add("query", "cursor", "is not a cursor this API returned")
-		}
-	}
-	limit := q.limit(50, 500)
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+func (r *handlers) ListResourceVersions(c echo.Context, id uuid.UUID, params apigen.ListResourceVersionsParams) error {
+	// The document allows only a version number above 1 (the pattern).
+	before, _ := strconv.Atoi(val(params.Cursor, "0"))
+	limit := val(params.Limit, 50)
 	var out []store.ResourceVersion
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
 		out, err = store.ResourceVersions(c.Request().Context(), tx, id, before, limit)
 		return err
@@ -149,28 +107,11 @@ func (r *reader) listVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-// versionParam parses a version number from the path; anything else is not found.
-func versionParam(c echo.Context) (int, error) {
-	n, err := strconv.Atoi(c.Param("version"))
-	if err != nil || n < 1 {
-		return 0, notFound("not found")
-	}
-	return n, nil
-}
-
-func (r *reader) getVersion(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
-	n, err := versionParam(c)
-	if err != nil {
-		return err
-	}
+func (r *handlers) GetResourceVersion(c echo.Context, id uuid.UUID, version int) error {
 	var out store.ResourceVersion
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
-		out, err = store.ResourceVersionGet(c.Request().Context(), tx, id, n)
+		out, err = store.ResourceVersionGet(c.Request().Context(), tx, id, version)
 		return err
 	})
 	if err != nil {
@@ -179,35 +120,11 @@ func (r *reader) getVersion(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (r *reader) diffVersions(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
-	q, err := parseQuery(c, "from", "to")
-	if err != nil {
-		return err
-	}
-	version := func(name string) int {
-		s := q.get(name)
-		n, err := strconv.Atoi(s)
-		if s == "" || err != nil || n < 1 {
-			q.v.add("query", name, "is required: a version number (1, 2, ...)")
-		}
-		return n
-	}
-	from, to := version("from"), version("to")
+func (r *handlers) DiffResourceVersions(c echo.Context, id uuid.UUID, params apigen.DiffResourceVersionsParams) error {
 	var out store.VersionDiff
-	err = r.tx(c, func(tx pgx.Tx) error {
-		// Another tenant's resource is not found whatever the parameters.
-		if err := store.ResourceExists(c.Request().Context(), tx, id); err != nil {
-			return err
-		}
-		if err := q.v.problem(); err != nil {
-			return err
-		}
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
-		out, err = store.ResourceDiff(c.Request().Context(), tx, id, from, to)
+		out, err = store.ResourceDiff(c.Request().Context(), tx, id, params.From, params.To)
 		return err
 	})
 	if err != nil {
@@ -216,30 +133,11 @@ func (r *reader) diffVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (r *reader) versionAt(c echo.Context) error {
-	id, err := pathID(c, "resource_id")
-	if err != nil {
-		return err
-	}
-	q, err := parseQuery(c, "time")
-	if err != nil {
-		return err
-	}
-	t := q.time("time")
-	if t == nil && q.get("time") == "" {
-		q.v.add("query", "time", "is required: an RFC 3339 time")
-	}
+func (r *handlers) GetResourceAt(c echo.Context, id uuid.UUID, params apigen.GetResourceAtParams) error {
 	var out store.ResourceVersion
-	err = r.tx(c, func(tx pgx.Tx) error {
-		// Another tenant's resource is not found whatever the parameters.
-		if err := store.ResourceExists(c.Request().Context(), tx, id); err != nil {
-			return err
-		}
-		if err := q.v.problem(); err != nil {
-			return err
-		}
+	err := r.tx(c, func(tx pgx.Tx) error {
 		var err error
-		out, err = store.ResourceVersionAt(c.Request().Context(), tx, id, *t)
+		out, err = store.ResourceVersionAt(c.Request().Context(), tx, id, params.Time)
 		return err
 	})
 	if err != nil {

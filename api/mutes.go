@@ -10,20 +10,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/store"
 )
 
-type muteRequest struct {
-	CheckPattern    string            `json:"check_pattern"`
-	AccountID       *uuid.UUID        `json:"account_id"`
-	Region          string            `json:"region"`
-	ResourcePattern string            `json:"resource_pattern"`
-	Tags            map[string]string `json:"tags"`
-	Justification   string            `json:"justification"`
-	ExpiresAt       *time.Time        `json:"expires_at"`
-}
-
-func (s *Server) listMuteRules(c echo.Context) error {
+func (s *Server) ListMuteRules(c echo.Context) error {
 	var out []store.MuteRule
 	err := s.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -38,25 +29,27 @@ func (s *Server) listMuteRules(c echo.Context) error {
 
 // createMuteRule stores a rule and applies it at once, in the same transaction, to
 // the tenant's failing findings (each newly muted finding gets an event).
-func (s *Server) createMuteRule(c echo.Context) error {
-	var req muteRequest
+func (s *Server) CreateMuteRule(c echo.Context) error {
+	var req apigen.MuteRuleCreateRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	checkPattern, resourcePattern, region := val(req.CheckPattern, ""), val(req.ResourcePattern, ""), val(req.Region, "")
+	tags := val(req.Tags, nil)
 	var v validator
 	v.text("justification", req.Justification, true, 2000)
-	v.text("check_pattern", req.CheckPattern, false, 200)
-	v.text("resource_pattern", req.ResourcePattern, false, 2048)
-	v.text("region", req.Region, false, 50)
-	for _, pat := range []struct{ field, value string }{{"check_pattern", req.CheckPattern}, {"resource_pattern", req.ResourcePattern}} {
+	v.text("check_pattern", checkPattern, false, 200)
+	v.text("resource_pattern", resourcePattern, false, 2048)
+	v.text("region", region, false, 50)
+	for _, pat := range []struct{ field, value string }{{"check_pattern", checkPattern}, {"resource_pattern", resourcePattern}} {
 		if _, err := path.Match(pat.value, ""); err != nil {
 			v.add("body", pat.field, "is not a valid glob pattern")
 		}
 	}
-	if len(req.Tags) > 20 {
+	if len(tags) > 20 {
 		v.add("body", "tags", "at most 20 tags")
 	}
-	if req.CheckPattern == "" && req.AccountID == nil && req.Region == "" && req.ResourcePattern == "" && len(req.Tags) == 0 {
+	if checkPattern == "" && req.AccountID == nil && region == "" && resourcePattern == "" && len(tags) == 0 {
 		v.add("body", "check_pattern", "a rule needs at least one condition; it would mute everything")
 	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(time.Now()) {
@@ -74,11 +67,11 @@ func (s *Server) createMuteRule(c echo.Context) error {
 		ctx := c.Request().Context()
 		if req.AccountID != nil {
 			if _, err := store.AccountGet(ctx, tx, *req.AccountID); err != nil {
-				return NewProblem(http.StatusUnprocessableEntity, CodeValidation, "account_id names no account of yours")
+				return invalidField("body", "account_id", "names no account of yours")
 			}
 		}
-		rule, err := store.MuteRuleCreate(ctx, tx, store.MuteRule{CheckPattern: req.CheckPattern, AccountID: req.AccountID,
-			Region: req.Region, ResourcePattern: strings.TrimSpace(req.ResourcePattern), Tags: req.Tags,
+		rule, err := store.MuteRuleCreate(ctx, tx, store.MuteRule{CheckPattern: checkPattern, AccountID: req.AccountID,
+			Region: region, ResourcePattern: strings.TrimSpace(resourcePattern), Tags: tags,
 			Justification: req.Justification, ExpiresAt: req.ExpiresAt, CreatedBy: p.Kind + ":" + p.ActorID()})
 		if err != nil {
 			return err
@@ -96,12 +89,8 @@ func (s *Server) createMuteRule(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
-func (s *Server) deleteMuteRule(c echo.Context) error {
-	id, err := pathID(c, "mute_id")
-	if err != nil {
-		return err
-	}
-	err = s.tx(c, func(tx pgx.Tx) error {
+func (s *Server) DeleteMuteRule(c echo.Context, id uuid.UUID) error {
+	err := s.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		if err := store.MuteRuleDelete(ctx, tx, id); err != nil {
 			return err
@@ -118,12 +107,7 @@ func (s *Server) deleteMuteRule(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-type settingsRequest struct {
-	RetentionDays   *int `json:"retention_days"`
-	UnusedAfterDays *int `json:"unused_after_days"`
-}
-
-func (s *Server) getSettings(c echo.Context) error {
+func (s *Server) GetSettings(c echo.Context) error {
 	var t store.Tenant
 	err := s.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -136,8 +120,8 @@ func (s *Server) getSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, t)
 }
 
-func (s *Server) updateSettings(c echo.Context) error {
-	var req settingsRequest
+func (s *Server) UpdateSettings(c echo.Context) error {
+	var req apigen.SettingsUpdateRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}

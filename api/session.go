@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/auth"
 	"github.com/vigilsec/vigil/store"
 )
@@ -20,12 +23,6 @@ const (
 	maxLoginFailures = 5
 	loginLockout     = 15 * time.Minute
 )
-
-type loginRequest struct {
-	Email    string     `json:"email"`
-	Password string     `json:"password"`
-	TenantID *uuid.UUID `json:"tenant_id,omitempty"`
-}
 
 // meResponse describes the caller: who, which tenant, what it may do, and for users the
 // tenants it can switch to and the CSRF token the UI sends back.
@@ -40,13 +37,14 @@ type meResponse struct {
 	CSRFToken   string             `json:"csrf_token,omitempty"`
 }
 
-func (s *Server) login(c echo.Context) error {
-	var req loginRequest
+func (s *Server) Login(c echo.Context) error {
+	var req apigen.LoginRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	email := string(req.Email)
 	var v validator
-	v.email("email", req.Email)
+	v.email("email", email)
 	v.text("password", req.Password, true, 1024)
 	if err := v.problem(); err != nil {
 		return err
@@ -54,7 +52,7 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	bad := unauthenticated("wrong e-mail or password")
 
-	u, err := s.db.UserForLogin(ctx, req.Email)
+	u, err := s.db.UserForLogin(ctx, email)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == nil) {
 		auth.DummyVerify(req.Password)
 		return bad
@@ -63,6 +61,8 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if u.LockedUntil != nil && time.Now().Before(*u.LockedUntil) {
+		secs := int(math.Ceil(time.Until(*u.LockedUntil).Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		return NewProblem(http.StatusTooManyRequests, CodeLocked,
 			"too many failed sign-ins; try again after "+u.LockedUntil.UTC().Format(time.RFC3339))
 	}
@@ -86,7 +86,8 @@ func (s *Server) login(c echo.Context) error {
 			found = found || m.TenantID == *req.TenantID
 		}
 		if !found {
-			return NewProblem(http.StatusForbidden, CodeForbidden, "you are not a member of that tenant")
+			// As switching to it: a tenant that is not yours is not found.
+			return NewProblem(http.StatusNotFound, CodeNotFound, "no such tenant among yours")
 		}
 		active = *req.TenantID
 	}
@@ -122,7 +123,7 @@ func (s *Server) setSessionCookie(c echo.Context, token string, expires time.Tim
 	})
 }
 
-func (s *Server) logout(c echo.Context) error {
+func (s *Server) Logout(c echo.Context) error {
 	p := principalOf(c)
 	if p.Kind != "user" {
 		return NewProblem(http.StatusBadRequest, CodeBadRequest, "API keys have no session; revoke the key instead")
@@ -138,16 +139,12 @@ func (s *Server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-type switchTenantRequest struct {
-	TenantID uuid.UUID `json:"tenant_id"`
-}
-
-func (s *Server) switchTenant(c echo.Context) error {
+func (s *Server) SwitchTenant(c echo.Context) error {
 	p := principalOf(c)
 	if p.Kind != "user" {
 		return NewProblem(http.StatusBadRequest, CodeBadRequest, "an API key belongs to one tenant")
 	}
-	var req switchTenantRequest
+	var req apigen.SwitchTenantRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
@@ -183,7 +180,7 @@ func (s *Server) switchTenant(c echo.Context) error {
 	return s.respondMe(c, &np)
 }
 
-func (s *Server) me(c echo.Context) error { return s.respondMe(c, principalOf(c)) }
+func (s *Server) GetMe(c echo.Context) error { return s.respondMe(c, principalOf(c)) }
 
 func (s *Server) respondMe(c echo.Context, p *Principal) error {
 	resp := meResponse{Kind: p.Kind, Name: p.Name, Role: p.Role, CSRFToken: p.CSRFToken}
@@ -213,17 +210,12 @@ func (s *Server) respondMe(c echo.Context, p *Principal) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-type passwordRequest struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
-}
-
-func (s *Server) changePassword(c echo.Context) error {
+func (s *Server) ChangePassword(c echo.Context) error {
 	p := principalOf(c)
 	if p.Kind != "user" {
 		return NewProblem(http.StatusBadRequest, CodeBadRequest, "API keys have no password")
 	}
-	var req passwordRequest
+	var req apigen.PasswordChangeRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/store"
 )
 
@@ -53,27 +54,13 @@ type driftSummary struct {
 	Counts map[string]int `json:"counts"`
 }
 
-func (r *reader) summary(c echo.Context) error {
-	q, err := parseQuery(c, "days")
-	if err != nil {
-		return err
-	}
-	days := 30
-	switch q.get("days") {
-	case "", "30":
-	case "90":
-		days = 90
-	default:
-		q.v.add("query", "days", "must be 30 or 90")
-	}
-	if err := q.v.problem(); err != nil {
-		return err
-	}
+func (r *handlers) GetSummary(c echo.Context, params apigen.GetSummaryParams) error {
+	days := int(val(params.Days, 30)) // 30 or 90: an enum of the document
 	now := time.Now().UTC()
 	out := summaryResponse{Counts: summaryCounts{BySeverity: map[string]map[string]int{}, ByState: map[string]int{},
 		ByStatus: map[string]int{}, ByProvider: map[string]map[string]int{}, ByAccount: map[string]map[string]int{}},
 		Score: postureScore{Weights: store.SeverityWeights}, TopFailingChecks: []topCheck{}}
-	err = r.tx(c, func(tx pgx.Tx) error {
+	err := r.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
 		rows, err := store.FindingCountRows(ctx, tx)
 		if err != nil {

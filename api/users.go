@@ -5,14 +5,16 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilsec/vigil/api/apigen"
 	"github.com/vigilsec/vigil/auth"
 	"github.com/vigilsec/vigil/store"
 )
 
-func (s *Server) listUsers(c echo.Context) error {
+func (s *Server) ListUsers(c echo.Context) error {
 	var users []store.User
 	err := s.tx(c, func(tx pgx.Tx) error {
 		var err error
@@ -25,12 +27,6 @@ func (s *Server) listUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[store.User]{Items: orEmpty(users)})
 }
 
-type inviteRequest struct {
-	Email string    `json:"email"`
-	Name  string    `json:"name"`
-	Role  auth.Role `json:"role"`
-}
-
 type inviteResponse struct {
 	store.User
 	// TemporaryPassword is set, once, when the invitation created a new user: hand it
@@ -38,29 +34,29 @@ type inviteResponse struct {
 	TemporaryPassword string `json:"temporary_password,omitempty"`
 }
 
-func (s *Server) inviteUser(c echo.Context) error {
-	var req inviteRequest
+func (s *Server) InviteUser(c echo.Context) error {
+	var req apigen.InviteRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	req.Email = strings.TrimSpace(req.Email)
+	email, name, role := strings.TrimSpace(string(req.Email)), val(req.Name, ""), auth.Role(req.Role)
 	var v validator
-	v.email("email", req.Email)
-	v.text("name", req.Name, false, 200)
-	if !req.Role.Valid() {
+	v.email("email", email)
+	v.text("name", name, false, 200)
+	if !role.Valid() {
 		v.add("body", "role", "must be one of owner, admin, analyst, viewer")
 	}
 	if err := v.problem(); err != nil {
 		return err
 	}
 	p := principalOf(c)
-	if !p.Role.CanGrant(req.Role) {
-		return NewProblem(http.StatusForbidden, CodeForbidden, "you may not grant the role "+string(req.Role))
+	if !p.Role.CanGrant(role) {
+		return NewProblem(http.StatusForbidden, CodeForbidden, "you may not grant the role "+string(role))
 	}
 	var resp inviteResponse
 	err := s.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()
-		u, err := store.UserInvite(ctx, tx, req.Email, req.Name, string(req.Role))
+		u, err := store.UserInvite(ctx, tx, email, name, string(role))
 		if errors.Is(err, store.ErrConflict) {
 			return NewProblem(http.StatusConflict, CodeConflict, "that person is already a member")
 		}
@@ -91,20 +87,14 @@ func (s *Server) inviteUser(c echo.Context) error {
 	return c.JSON(http.StatusCreated, resp)
 }
 
-type roleRequest struct {
-	Role auth.Role `json:"role"`
-}
-
-func (s *Server) updateUser(c echo.Context) error {
-	id, err := pathID(c, "user_id")
-	if err != nil {
-		return err
-	}
-	var req roleRequest
+func (s *Server) UpdateUserRole(c echo.Context, id uuid.UUID) error {
+	var err error
+	var req apigen.RoleChangeRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if !req.Role.Valid() {
+	role := auth.Role(req.Role)
+	if !role.Valid() {
 		var v validator
 		v.add("body", "role", "must be one of owner, admin, analyst, viewer")
 		return v.problem()
@@ -117,18 +107,18 @@ func (s *Server) updateUser(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if !p.Role.CanGrant(req.Role) || !p.Role.CanGrant(auth.Role(cur.Role)) {
-			return NewProblem(http.StatusForbidden, CodeForbidden, "you may not change a "+cur.Role+" to "+string(req.Role))
+		if !p.Role.CanGrant(role) || !p.Role.CanGrant(auth.Role(cur.Role)) {
+			return NewProblem(http.StatusForbidden, CodeForbidden, "you may not change a "+cur.Role+" to "+string(role))
 		}
-		if err := s.keepAnOwner(c, tx, cur.Role, req.Role); err != nil {
+		if err := s.keepAnOwner(c, tx, cur.Role, role); err != nil {
 			return err
 		}
-		if err := store.UserSetRole(ctx, tx, id, string(req.Role)); err != nil {
+		if err := store.UserSetRole(ctx, tx, id, string(role)); err != nil {
 			return err
 		}
 		out = cur
-		out.Role = string(req.Role)
-		return s.audit(c, tx, "user.role_changed", "user", id.String(), map[string]any{"from": cur.Role, "to": req.Role})
+		out.Role = string(role)
+		return s.audit(c, tx, "user.role_changed", "user", id.String(), map[string]any{"from": cur.Role, "to": role})
 	})
 	if err != nil {
 		return err
@@ -136,11 +126,8 @@ func (s *Server) updateUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) removeUser(c echo.Context) error {
-	id, err := pathID(c, "user_id")
-	if err != nil {
-		return err
-	}
+func (s *Server) RemoveUser(c echo.Context, id uuid.UUID) error {
+	var err error
 	p := principalOf(c)
 	err = s.tx(c, func(tx pgx.Tx) error {
 		ctx := c.Request().Context()

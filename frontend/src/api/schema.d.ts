@@ -210,7 +210,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description The key stops working at once. Revoking twice keeps the first time. Answers the revoked key (unlike other deletions, which answer 204) because the key stays listed.
+         * @description The key stops working at once. Revoking twice keeps the first time. The key stays listed, with `revoked_at` set.
          */
         delete: operations["revokeAPIKey"];
         options?: never;
@@ -254,10 +254,12 @@ export interface paths {
          * @description Checks an e-mail and password and starts a UI session: the answer sets the `vigil_session`
          *     cookie (HttpOnly, SameSite=Lax) and returns the caller with its `csrf_token`, to be sent as
          *     `X-CSRF-Token` on every state-changing request. The session's tenant is `tenant_id` when
-         *     given (you must be a member), otherwise your first tenant by name.
+         *     given (a tenant you are not a member of is `404`, as when switching), otherwise your first
+         *     tenant by name. A user who belongs to no tenant gets `403`.
          *
          *     An unknown e-mail and a wrong password get the same `401`. After 5 consecutive wrong
-         *     passwords the user is locked for 15 minutes (`429 account_locked`), whatever the password.
+         *     passwords the user is locked for 15 minutes (`429 account_locked`, with `Retry-After`), whatever
+         *     the password.
          *     Sign-in attempts are limited to 10 a minute per client address.
          */
         post: operations["login"];
@@ -2122,6 +2124,10 @@ export interface components {
             items: components["schemas"]["User"][];
             next_cursor?: string;
         };
+        /** @description A `validation_failed` problem: `errors` lists every invalid input, never empty. */
+        ValidationProblem: components["schemas"]["Problem"] & {
+            errors: unknown[];
+        };
         VersionDiff: {
             from: components["schemas"]["ResourceVersion"];
             patch: components["schemas"]["JSONPatch"];
@@ -2220,13 +2226,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `validation_failed`: invalid fields, each listed in `errors`. */
+        /** @description `validation_failed`: invalid fields, each listed in `errors` (never empty). */
         ValidationFailed: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
     };
@@ -2672,13 +2678,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Revoked. */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["APIKey"];
-                };
+                content?: never;
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -2753,6 +2757,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3165,9 +3170,9 @@ export interface operations {
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit500"];
                 region?: components["parameters"]["ResourceRegion"];
+                resource_type?: components["parameters"]["FindingResourceType"];
                 /** @description Changes observed at or after this time. */
                 since?: string;
-                type?: components["parameters"]["ResourceType"];
                 /** @description Changes observed before this time. */
                 until?: string;
             };

@@ -26,7 +26,7 @@ export function DriftPage() {
   };
   const since = new Date(Date.now() - Number(days) * 86400_000);
   since.setSeconds(0, 0);
-  const query = { since: since.toISOString(), ...(change ? { change } : {}), ...(type ? { type } : {}) };
+  const query = { since: since.toISOString(), ...(change ? { change } : {}), ...(type ? { resource_type: type } : {}) };
   const feed = useInfiniteQuery({
     queryKey: ["drift", change, type, days],
     initialPageParam: "",

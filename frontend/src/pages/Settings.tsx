@@ -233,9 +233,11 @@ function APIKeysTab() {
     onSuccess: () => qc.invalidateQueries({ queryKey: ["api-keys"] }),
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => unwrap<APIKey>(client.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: id } } })),
-    onSuccess: (k) => {
-      notifications.show({ color: "teal", message: `Key ${k.name} revoked` });
+    // Revoking answers 204; the key stays listed with revoked_at set.
+    mutationFn: (id: string) => unwrap<void>(client.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: id } } })),
+    onSuccess: (_, id) => {
+      const name = keys.data?.items.find((k) => k.id === id)?.name ?? "";
+      notifications.show({ color: "teal", message: `Key ${name} revoked` });
       qc.invalidateQueries({ queryKey: ["api-keys"] });
     },
   });
