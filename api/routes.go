@@ -21,7 +21,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	v1 := e.Group("/api/v1", limitByIP(s.ipLimit))
 	v1.POST("/auth/login", s.login, limitByIP(s.loginLimit)).Name = "public"
 
-	a := v1.Group("", s.authenticate)
+	a := v1.Group("", s.authenticate, s.cond.middleware, s.idem.middleware)
 	route := func(method, path string, perm auth.Permission, h echo.HandlerFunc) {
 		a.Add(method, path, can(perm, h)).Name = string(perm)
 	}
