@@ -177,6 +177,9 @@ func (p *preconditions) read(c echo.Context, next echo.HandlerFunc) error {
 // write runs a PATCH, PUT or DELETE under the object's lock, after its preconditions.
 func (p *preconditions) write(c echo.Context, next echo.HandlerFunc) error {
 	req := c.Request()
+	if !p.perms.permitted(c) {
+		return next(c) // the handler answers 403
+	}
 	ifMatch, ifNoneMatch := headerList(req, "If-Match"), headerList(req, "If-None-Match")
 	conditional := ifMatch != "" || ifNoneMatch != ""
 	get, ok := p.gets[c.Path()]
@@ -186,9 +189,6 @@ func (p *preconditions) write(c echo.Context, next echo.HandlerFunc) error {
 				"this object has no ETag (it has no single-object GET): send the request without If-Match and If-None-Match")
 		}
 		return next(c)
-	}
-	if !p.perms.permitted(c) {
-		return next(c) // the handler answers 403
 	}
 	ctx := req.Context()
 	select {

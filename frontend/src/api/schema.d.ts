@@ -1837,7 +1837,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "method_not_allowed" | "internal_error" | "unavailable" | "csrf_failed" | "account_locked";
+            code: "bad_request" | "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "method_not_allowed" | "internal_error" | "unavailable" | "csrf_failed" | "account_locked" | "precondition_failed" | "idempotency_key_reused" | "idempotency_in_progress";
             /** @description What went wrong, for people. */
             detail?: string;
             /** @description One entry per invalid input (validation failures and unknown parameters). */
@@ -2129,7 +2129,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description `bad_request`: malformed JSON, wrong field type, unknown field or query parameter, or an operation that does not apply to the caller. */
+        /** @description `bad_request`: malformed JSON, wrong field type, unknown field or query parameter, an invalid `Idempotency-Key`, or an operation that does not apply to the caller. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2138,7 +2138,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `conflict`: the change conflicts with the current state (see the operation's description). */
+        /** @description `conflict`: the change conflicts with the current state (see the operation's description); `idempotency_in_progress`: a request with the same `Idempotency-Key` is still running, retry shortly. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -2167,6 +2167,23 @@ export interface components {
         };
         /** @description `not_found`: no such object in your tenant. Another tenant's id gets the same answer. */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The representation has not changed since the ETag you sent in `If-None-Match`; no body. */
+        NotModified: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description `precondition_failed`: the object's current ETag does not satisfy `If-Match` (or matches `If-None-Match`); nothing was changed. */
+        PreconditionFailed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2220,7 +2237,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `validation_failed`: invalid fields, each listed in `errors`. */
+        /** @description `validation_failed`: invalid fields, each listed in `errors`; `idempotency_key_reused`: the `Idempotency-Key` was used for a different request. */
         ValidationFailed: {
             headers: {
                 [name: string]: unknown;
@@ -2264,6 +2281,27 @@ export interface components {
         FindingStatus: string;
         /** @description A framework id such as `cis-aws-5.0`. */
         FrameworkID: string;
+        /**
+         * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+         *     characters. A retry with the same key and the same request within 24 hours replays the
+         *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+         *     same key with another request is `422 idempotency_key_reused`; while the first is still
+         *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+         */
+        IdempotencyKey: string;
+        /**
+         * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+         *     based on, or `*`. If the object's current representation has another ETag, nothing is
+         *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+         */
+        IfMatch: string;
+        /**
+         * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+         *     the current representation the answer is `304 Not Modified` without a body.
+         */
+        IfNoneMatch: string;
+        /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+        IfNoneMatchWrite: string;
         /** @description Include resources that are gone (their history stays). */
         IncludeDeleted: boolean;
         /** @description An API key's id (not its secret). */
@@ -2288,6 +2326,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The strong entity tag of this representation; send it back in `If-None-Match` (reads) or `If-Match` (changes). */
+        ETag: string;
+        /** @description `true` when this answer is the stored answer of an earlier request with the same `Idempotency-Key`. */
+        IdempotentReplayed: "true";
         /** @description Seconds to wait before retrying (rate limits). */
         RetryAfter: number;
     };
@@ -2362,7 +2404,16 @@ export interface operations {
     createAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2375,6 +2426,7 @@ export interface operations {
             /** @description Connected. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2395,7 +2447,13 @@ export interface operations {
     getAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2407,12 +2465,14 @@ export interface operations {
             /** @description The account. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2423,7 +2483,16 @@ export interface operations {
     deleteAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2439,9 +2508,11 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2449,7 +2520,16 @@ export interface operations {
     updateAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2465,6 +2545,7 @@ export interface operations {
             /** @description The account as changed. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2476,6 +2557,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2519,7 +2601,16 @@ export interface operations {
     startScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2531,6 +2622,7 @@ export interface operations {
             /** @description Queued. */
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description The scan's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -2539,10 +2631,12 @@ export interface operations {
                     "application/json": components["schemas"]["Scan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -2582,7 +2676,13 @@ export interface operations {
     getAWSOnboarding: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2591,12 +2691,14 @@ export interface operations {
             /** @description Onboarding material. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AWSOnboarding"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -2630,7 +2732,16 @@ export interface operations {
     createAPIKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2643,6 +2754,7 @@ export interface operations {
             /** @description Created. Store `key` now. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2652,6 +2764,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2855,7 +2968,13 @@ export interface operations {
     getCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A check id such as `aws.s3.bucket_public_access_blocked`. */
                 check_id: string;
@@ -2867,12 +2986,14 @@ export interface operations {
             /** @description The check. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2911,7 +3032,13 @@ export interface operations {
                 /** @description The posture of one cloud account only. */
                 account_id?: components["parameters"]["ComplianceAccountID"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A framework id such as `cis-aws-5.0`. */
                 framework_id: components["parameters"]["FrameworkID"];
@@ -2923,12 +3050,14 @@ export interface operations {
             /** @description The framework. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FrameworkDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -2944,7 +3073,13 @@ export interface operations {
                 /** @description The posture of one cloud account only. */
                 account_id?: components["parameters"]["ComplianceAccountID"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A control id such as `2.1.4`. */
                 control_id: string;
@@ -2958,12 +3093,14 @@ export interface operations {
             /** @description The control. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ControlDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3001,7 +3138,16 @@ export interface operations {
     createCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3014,6 +3160,7 @@ export interface operations {
             /** @description Accepted; evaluated from the next scan on. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3034,7 +3181,13 @@ export interface operations {
     getCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3046,12 +3199,14 @@ export interface operations {
             /** @description The check with its YAML. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomCheck"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3062,7 +3217,16 @@ export interface operations {
     updateCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3078,6 +3242,7 @@ export interface operations {
             /** @description Replaced. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3089,6 +3254,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3099,7 +3265,16 @@ export interface operations {
     deleteCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3115,9 +3290,11 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3253,7 +3430,13 @@ export interface operations {
     getFinding: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 finding_id: string;
             };
@@ -3264,12 +3447,14 @@ export interface operations {
             /** @description The finding. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FindingDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3388,7 +3573,16 @@ export interface operations {
     muteFindings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3401,6 +3595,7 @@ export interface operations {
             /** @description Muted. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3411,6 +3606,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3455,7 +3651,13 @@ export interface operations {
     getIAMEffectivePermissions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3467,12 +3669,14 @@ export interface operations {
             /** @description The effective permissions. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IAMEffective"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3517,7 +3721,13 @@ export interface operations {
     getMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3526,12 +3736,14 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -3595,7 +3807,16 @@ export interface operations {
     createMuteRule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3608,6 +3829,7 @@ export interface operations {
             /** @description Created and applied. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3617,6 +3839,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3693,7 +3916,13 @@ export interface operations {
     getResource: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3705,12 +3934,14 @@ export interface operations {
             /** @description The resource. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3723,7 +3954,13 @@ export interface operations {
             query: {
                 time: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3735,12 +3972,14 @@ export interface operations {
             /** @description The version. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceVersion"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3756,7 +3995,13 @@ export interface operations {
                 from: number;
                 to: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3768,12 +4013,14 @@ export interface operations {
             /** @description The two versions and the patch between them. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["VersionDiff"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3821,7 +4068,13 @@ export interface operations {
     getResourceVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3835,12 +4088,14 @@ export interface operations {
             /** @description The version. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceVersion"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3887,7 +4142,13 @@ export interface operations {
     getScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A scan's id. */
                 scan_id: components["parameters"]["ScanID"];
@@ -3899,12 +4160,14 @@ export interface operations {
             /** @description The scan. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScanDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3915,7 +4178,16 @@ export interface operations {
     cancelScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A scan's id. */
                 scan_id: components["parameters"]["ScanID"];
@@ -3927,16 +4199,19 @@ export interface operations {
             /** @description The cancelled scan. */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Scan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3944,7 +4219,13 @@ export interface operations {
     getSettings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3953,12 +4234,14 @@ export interface operations {
             /** @description The tenant and its settings. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -3968,7 +4251,16 @@ export interface operations {
     updateSettings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3981,6 +4273,7 @@ export interface operations {
             /** @description The tenant with its new settings. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3990,6 +4283,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -4053,7 +4347,16 @@ export interface operations {
     inviteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4066,6 +4369,7 @@ export interface operations {
             /** @description Invited. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
