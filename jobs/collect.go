@@ -106,22 +106,28 @@ func (w *CollectUnitWorker) Work(ctx context.Context, job *river.Job[CollectUnit
 	return w.finish(ctx, job, docs, store.UnitOutcome{Status: "completed", Resources: len(docs), Gaps: gaps}, started)
 }
 
-func (w *CollectUnitWorker) collect(ctx context.Context, acct store.Account, u providers.Unit) ([]providers.Resource, int, error) {
+// collect runs the unit's collector. Each document is encoded as it arrives
+// (store.PrepareResource), so a large unit is held as compact JSON, not as maps.
+func (w *CollectUnitWorker) collect(ctx context.Context, acct store.Account, u providers.Unit) ([]store.PreparedResource, int, error) {
 	prov, err := w.provider(ctx, acct)
 	if err != nil {
 		return nil, 0, err
 	}
-	var docs []providers.Resource
+	var docs []store.PreparedResource
 	gaps := 0
 	err = prov.Collect(ctx, u, func(_ context.Context, r providers.Resource) error {
-		docs = append(docs, r)
+		p, err := store.PrepareResource(r)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, p)
 		gaps += len(r.Gaps)
 		return nil
 	})
 	return docs, gaps, err
 }
 
-func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUnitArgs], docs []providers.Resource, o store.UnitOutcome, at time.Time) error {
+func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUnitArgs], docs []store.PreparedResource, o store.UnitOutcome, at time.Time) error {
 	a := job.Args
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
@@ -136,7 +142,7 @@ func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUn
 		}
 		if o.Status == "completed" {
 			counts, err := store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: a.AccountID, ScanID: a.ScanID,
-				ObservedAt: at, Unit: a.Unit, Docs: docs, Complete: true})
+				ObservedAt: at, Unit: a.Unit, Prepared: docs, Complete: true})
 			if err != nil {
 				return err
 			}

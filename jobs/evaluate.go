@@ -60,12 +60,7 @@ func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateSc
 		if err != nil {
 			return err
 		}
-		results, err := w.evaluate(ctx, tx, a.AccountID, failed)
-		if err != nil {
-			return err
-		}
-		if _, err := store.FindingsApply(ctx, tx, store.ApplyFindingsParams{AccountID: a.AccountID, ScanID: a.ScanID,
-			At: w.now(), Results: results, Failed: failed}); err != nil {
+		if err := w.evaluate(ctx, tx, a, failed); err != nil {
 			return err
 		}
 		if _, err := store.PostureSnapshot(ctx, tx, a.AccountID, a.ScanID, w.now()); err != nil {
@@ -132,19 +127,27 @@ func unitErrors(ctx context.Context, tx pgx.Tx, scanID uuid.UUID) (string, error
 	return fmt.Sprintf("%d units failed (%s)", len(parts), strings.Join(parts, ", ")), nil
 }
 
-// evaluate runs the registry over the account's current resources, skipping those in
-// the coverage of failed units (their findings stay as they were).
-func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, failed map[store.TypeRegion]bool) ([]store.CheckResult, error) {
-	stored, err := store.ResourceCurrent(ctx, tx, accountID)
+// evaluateBatch is how many resources are evaluated and their findings written at a
+// time: memory stays bounded whatever the account's size.
+const evaluateBatch = 1000
+
+// wholeAccountTypes are read in full before the streamed evaluation: the account
+// document (context of every check) and the IAM documents the analyses need together.
+var wholeAccountTypes = []string{"aws.account", "aws.iam."}
+
+// evaluate runs the registry over the account's current resources, streamed in
+// batches, skipping those in the coverage of failed units (their findings stay as they
+// were), then the whole-account IAM analyses, and records the findings as it goes.
+func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, a EvaluateScanArgs, failed map[store.TypeRegion]bool) error {
+	now := w.now()
+	whole, err := store.ResourcesWhere(ctx, tx, a.AccountID, nil, wholeAccountTypes)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	byNative := make(map[string]*store.StoredResource, len(stored))
 	var account *providers.Resource
-	for i := range stored {
-		byNative[stored[i].Doc.NativeID] = &stored[i]
-		if strings.HasSuffix(stored[i].Doc.Type, ".account") {
-			account = &stored[i].Doc
+	for i := range whole {
+		if strings.HasSuffix(whole[i].Doc.Type, ".account") {
+			account = &whole[i].Doc
 		}
 	}
 	// When this scan could not read the account document, the stored one is the last
@@ -160,83 +163,140 @@ func (w *EvaluateScanWorker) evaluate(ctx context.Context, tx pgx.Tx, accountID 
 		}
 		account = &stale
 	}
-	now := w.now()
 	custom, err := w.customChecks(ctx, tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	findings, err := store.FindingsBegin(ctx, tx, store.ApplyFindingsParams{AccountID: a.AccountID, ScanID: a.ScanID, At: now, Failed: failed})
+	if err != nil {
+		return err
+	}
+
 	var out []store.CheckResult
 	var buf []checks.Result
-	for i := range stored {
-		s := &stored[i]
-		d := &s.Doc
-		if failed[store.TypeRegion{Type: d.Type, Region: d.Region}] || failed[store.TypeRegion{Type: d.Type, Region: providers.RegionGlobal}] {
-			continue
+	err = store.ResourceStream(ctx, tx, a.AccountID, evaluateBatch, func(batch []store.StoredResource) error {
+		related, err := relatedOf(ctx, tx, a.AccountID, batch)
+		if err != nil {
+			return err
 		}
-		doc := checks.Document{Resource: *d, Account: account, Now: now}
-		if len(d.Relations) > 0 {
-			doc.Related = map[string][]providers.Resource{}
-			for _, rel := range d.Relations {
-				if t, ok := byNative[rel.TargetID]; ok {
-					doc.Related[rel.Kind] = append(doc.Related[rel.Kind], t.Doc)
-				}
-			}
-		}
-		buf = w.Checks.EvaluateAppend(ctx, doc, buf[:0])
-		for _, r := range buf {
-			c, _ := w.Checks.Check(r.CheckID)
-			out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
-				Tags: d.Tags, Provider: d.Provider, CheckID: r.CheckID, Status: string(r.Status), Severity: string(c.Severity),
-				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
-		}
-		for _, c := range custom[d.Type] {
-			r := c.Evaluate(ctx, doc)
-			if r.Status == checks.StatusSkip {
+		out = out[:0]
+		for i := range batch {
+			s := &batch[i]
+			d := &s.Doc
+			if failed[store.TypeRegion{Type: d.Type, Region: d.Region}] || failed[store.TypeRegion{Type: d.Type, Region: providers.RegionGlobal}] {
 				continue
 			}
-			out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
-				Tags: d.Tags, Provider: d.Provider, CheckID: store.CustomCheckPrefix + c.ID, Status: string(r.Status),
-				Severity: string(c.Severity), Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
+			findings.Evaluated(s.ID)
+			doc := checks.Document{Resource: *d, Account: account, Now: now}
+			if len(d.Relations) > 0 {
+				doc.Related = map[string][]providers.Resource{}
+				for _, rel := range d.Relations {
+					if t, ok := related[rel.TargetID]; ok {
+						doc.Related[rel.Kind] = append(doc.Related[rel.Kind], *t)
+					}
+				}
+			}
+			buf = w.Checks.EvaluateAppend(ctx, doc, buf[:0])
+			for _, r := range buf {
+				c, _ := w.Checks.Check(r.CheckID)
+				out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
+					Tags: d.Tags, Provider: d.Provider, CheckID: r.CheckID, Status: string(r.Status), Severity: string(c.Severity),
+					Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
+			}
+			for _, c := range custom[d.Type] {
+				r := c.Evaluate(ctx, doc)
+				if r.Status == checks.StatusSkip {
+					continue
+				}
+				out = append(out, store.CheckResult{ResourceID: s.ID, NativeID: d.NativeID, ResourceType: d.Type, Region: d.Region,
+					Tags: d.Tags, Provider: d.Provider, CheckID: store.CustomCheckPrefix + c.ID, Status: string(r.Status),
+					Severity: string(c.Severity), Message: r.Message, Reason: r.Reason, Evidence: r.Evidence})
+			}
 		}
+		return findings.Add(ctx, tx, out)
+	})
+	if err != nil {
+		return err
 	}
+
 	tenant, err := store.TenantGet(ctx, tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	iam, err := w.analyzeIAM(ctx, tenant.UnusedAfterDays, stored, byNative, failed, now)
+	iam, ran, err := w.analyzeIAM(ctx, tenant.UnusedAfterDays, whole, failed, now)
+	if err != nil {
+		return err
+	}
+	if !ran {
+		// The analyses did not run: their findings keep their state.
+		keep := map[string]bool{}
+		for _, an := range iamgraph.Analyzers() {
+			keep[an.ID] = true
+		}
+		findings.Keep(keep)
+	}
+	if err := findings.Add(ctx, tx, iam); err != nil {
+		return err
+	}
+	_, err = findings.Finish(ctx, tx)
+	return err
+}
+
+// relatedOf reads the documents the batch's relations point at, by native id.
+func relatedOf(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, batch []store.StoredResource) (map[string]*providers.Resource, error) {
+	targets := map[string]bool{}
+	for i := range batch {
+		for _, rel := range batch[i].Doc.Relations {
+			targets[rel.TargetID] = true
+		}
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	natives := make([]string, 0, len(targets))
+	for t := range targets {
+		natives = append(natives, t)
+	}
+	docs, err := store.ResourcesWhere(ctx, tx, accountID, natives, nil)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, iam...), nil
+	out := make(map[string]*providers.Resource, len(docs))
+	for i := range docs {
+		out[docs[i].Doc.NativeID] = &docs[i].Doc
+	}
+	return out, nil
 }
 
 // analyzeIAM runs the whole-account IAM analyses (effective permissions, escalation
 // paths, trust, unused access). They need every IAM document of the account, so they
 // run only when no IAM unit failed: otherwise their findings stay as they were.
-func (w *EvaluateScanWorker) analyzeIAM(ctx context.Context, unusedDays int, stored []store.StoredResource, byNative map[string]*store.StoredResource,
-	failed map[store.TypeRegion]bool, now time.Time) ([]store.CheckResult, error) {
+func (w *EvaluateScanWorker) analyzeIAM(ctx context.Context, unusedDays int, stored []store.StoredResource,
+	failed map[store.TypeRegion]bool, now time.Time) (_ []store.CheckResult, ran bool, _ error) {
 	var docs []providers.Resource
+	byNative := make(map[string]*store.StoredResource, len(stored))
 	for i := range stored {
 		t := stored[i].Doc.Type
 		if strings.HasPrefix(t, "aws.iam.") || t == "aws.account" {
 			docs = append(docs, stored[i].Doc)
+			byNative[stored[i].Doc.NativeID] = &stored[i]
 		}
 	}
 	if len(docs) == 0 {
-		return nil, nil
+		return nil, true, nil // nothing to analyse: no finding can stand
 	}
 	for tr := range failed {
 		if strings.HasPrefix(tr.Type, "aws.iam.") {
-			return nil, nil
+			return nil, false, nil
 		}
 	}
 	g, err := iamgraph.Build(docs, iamgraph.BuildConfig{})
 	if err != nil {
-		return nil, fmt.Errorf("build iam graph: %w", err)
+		return nil, false, fmt.Errorf("build iam graph: %w", err)
 	}
 	found, err := iamgraph.Analyze(ctx, g, iamgraph.Config{UnusedDays: unusedDays, NowFunc: func() time.Time { return now }})
 	if err != nil {
-		return nil, fmt.Errorf("analyze iam: %w", err)
+		return nil, false, fmt.Errorf("analyze iam: %w", err)
 	}
 	out := make([]store.CheckResult, 0, len(found))
 	for _, f := range found {
@@ -249,5 +309,5 @@ func (w *EvaluateScanWorker) analyzeIAM(ctx context.Context, unusedDays int, sto
 			Tags: d.Tags, Provider: d.Provider, CheckID: f.CheckID, Status: f.Status, Severity: f.Severity,
 			Message: f.Message, Evidence: f.Evidence})
 	}
-	return out, nil
+	return out, true, nil
 }

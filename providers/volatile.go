@@ -28,6 +28,10 @@ var volatile = map[string][]string{
 	"aws.cloudwatch.alarm":      {"StateValue", "StateReason", "StateReasonData", "StateUpdatedTimestamp", "StateTransitionedTimestamp"},
 }
 
+// HasVolatile reports whether documents of resourceType have volatile fields, that is
+// whether StableProperties can differ from the properties themselves.
+func HasVolatile(resourceType string) bool { return len(volatile[resourceType]) > 0 }
+
 // StableProperties returns a copy of props without the volatile fields of resourceType.
 // props itself is not modified.
 func StableProperties(resourceType string, props map[string]any) map[string]any {

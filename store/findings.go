@@ -48,6 +48,9 @@ type ApplyFindingsParams struct {
 	// Failed lists the coverage of units that did not complete: findings of resources
 	// there keep their state (never resolved by absence).
 	Failed map[TypeRegion]bool
+	// KeepChecks names checks that did not run in this evaluation (an analysis skipped
+	// for a collection gap): their findings without a result keep their state.
+	KeepChecks map[string]bool
 }
 
 // FindingCounts says what an evaluation changed.
@@ -71,7 +74,6 @@ type existingFinding struct {
 	region        string
 	deleted       bool
 	everFailed    bool // resolved_at is set: it was open once
-	seenThisScan  bool
 }
 
 type findingRow struct {
@@ -98,38 +100,97 @@ type findingEvent struct {
 //     no longer applies) or deleted by a complete unit, and left alone when its
 //     resource lies in the coverage of a failed unit.
 func FindingsApply(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams) (FindingCounts, error) {
-	var counts FindingCounts
+	a, err := FindingsBegin(ctx, tx, p)
+	if err != nil {
+		return FindingCounts{}, err
+	}
+	if err := a.Add(ctx, tx, p.Results); err != nil {
+		return a.counts, err
+	}
+	return a.Finish(ctx, tx)
+}
+
+// FindingsApplier applies one evaluation in batches of results, so an account of any
+// size is evaluated in bounded memory: each batch reads the existing findings of its
+// resources only, and Finish settles the findings that had no result.
+type FindingsApplier struct {
+	p         ApplyFindingsParams
+	rules     []MuteRule
+	evaluated map[uuid.UUID]bool
+	counts    FindingCounts
+}
+
+// FindingsBegin starts applying an evaluation (p.Results is ignored: see Add).
+func FindingsBegin(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams) (*FindingsApplier, error) {
 	rules, err := MuteRuleActive(ctx, tx, p.At)
 	if err != nil {
-		return counts, err
+		return nil, err
+	}
+	return &FindingsApplier{p: p, rules: rules, evaluated: map[uuid.UUID]bool{}}, nil
+}
+
+// Evaluated records that resources were evaluated, even without any result: their
+// findings that got no result are resolved (the checks no longer apply).
+func (a *FindingsApplier) Evaluated(ids ...uuid.UUID) {
+	for _, id := range ids {
+		a.evaluated[id] = true
+	}
+}
+
+// Keep names checks that did not run in this evaluation: their findings without a
+// result keep their state (see ApplyFindingsParams.KeepChecks).
+func (a *FindingsApplier) Keep(checkIDs map[string]bool) {
+	if a.p.KeepChecks == nil {
+		a.p.KeepChecks = map[string]bool{}
+	}
+	for id := range checkIDs {
+		a.p.KeepChecks[id] = true
+	}
+}
+
+// Add applies a batch of results. Every result of one resource must be in the same
+// batch or the results of a resource may be split by check; a (check, resource) pair
+// appears once in the whole evaluation.
+func (a *FindingsApplier) Add(ctx context.Context, tx pgx.Tx, results []CheckResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	p := a.p
+	counts := &a.counts
+	rules := a.rules
+	ids := make([]uuid.UUID, 0, len(results)/4+1)
+	inBatch := map[uuid.UUID]bool{}
+	for _, r := range results {
+		if !inBatch[r.ResourceID] {
+			inBatch[r.ResourceID] = true
+			a.evaluated[r.ResourceID] = true
+			ids = append(ids, r.ResourceID)
+		}
 	}
 	existing := map[[2]string]*existingFinding{}
 	rows, err := tx.Query(ctx, `SELECT f.id, f.check_id, f.resource_id, f.state, f.status, f.severity, f.mute_rule_id,
-			r.type, r.region, r.deleted_at IS NOT NULL, f.resolved_at IS NOT NULL
-		FROM findings f JOIN resources r ON r.tenant_id = f.tenant_id AND r.id = f.resource_id
-		WHERE f.tenant_id = vigil_current_tenant() AND f.account_id = $1`, p.AccountID)
+			f.resolved_at IS NOT NULL
+		FROM findings f
+		WHERE f.tenant_id = vigil_current_tenant() AND f.account_id = $1 AND f.resource_id = ANY($2)`, p.AccountID, ids)
 	if err != nil {
-		return counts, fmt.Errorf("read findings: %w", err)
+		return fmt.Errorf("read findings: %w", err)
 	}
 	for rows.Next() {
 		var e existingFinding
-		if err := rows.Scan(&e.id, &e.checkID, &e.resourceID, &e.state, &e.status, &e.severity, &e.muteRule,
-			&e.resourceType, &e.region, &e.deleted, &e.everFailed); err != nil {
+		if err := rows.Scan(&e.id, &e.checkID, &e.resourceID, &e.state, &e.status, &e.severity, &e.muteRule, &e.everFailed); err != nil {
 			rows.Close()
-			return counts, err
+			return err
 		}
 		existing[[2]string{e.checkID, e.resourceID.String()}] = &e
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return counts, err
+		return err
 	}
 
-	evaluated := map[uuid.UUID]bool{}
-	var out []findingRow
+	out := make([]findingRow, 0, len(results))
 	var events []findingEvent
-	for _, r := range p.Results {
-		evaluated[r.ResourceID] = true
+	for _, r := range results {
 		key := [2]string{r.CheckID, r.ResourceID.String()}
 		e := existing[key]
 		rule := matchMute(rules, r, p.AccountID)
@@ -157,7 +218,6 @@ func FindingsApply(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams) (Findi
 			out = append(out, row)
 			continue
 		}
-		e.seenThisScan = true
 		row.id = e.id
 		row.state, row.muteRule = e.state, e.muteRule
 		switch r.Status {
@@ -209,19 +269,50 @@ func FindingsApply(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams) (Findi
 		out = append(out, row)
 	}
 
-	// Findings without a result this time.
-	var resolveIDs []uuid.UUID
-	for _, e := range existing {
-		if e.seenThisScan || e.state == StateResolved {
-			continue
+	if err := writeFindings(ctx, tx, p, out); err != nil {
+		return err
+	}
+	counts.Total += len(out)
+	return writeEvents(ctx, tx, p.ScanID, p.At, events)
+}
+
+// Finish settles the findings that got no result in this evaluation and returns what
+// the whole evaluation changed.
+func (a *FindingsApplier) Finish(ctx context.Context, tx pgx.Tx) (FindingCounts, error) {
+	p := a.p
+	counts := &a.counts
+	rows, err := tx.Query(ctx, `SELECT f.id, f.check_id, f.resource_id, r.type, r.region, r.deleted_at IS NOT NULL
+		FROM findings f JOIN resources r ON r.tenant_id = f.tenant_id AND r.id = f.resource_id
+		WHERE f.tenant_id = vigil_current_tenant() AND f.account_id = $1 AND f.state <> 'resolved'
+		  AND f.last_scan_id IS DISTINCT FROM $2`, p.AccountID, p.ScanID)
+	if err != nil {
+		return *counts, fmt.Errorf("read findings without a result: %w", err)
+	}
+	var unseen []existingFinding
+	for rows.Next() {
+		var e existingFinding
+		if err := rows.Scan(&e.id, &e.checkID, &e.resourceID, &e.resourceType, &e.region, &e.deleted); err != nil {
+			rows.Close()
+			return *counts, err
 		}
+		unseen = append(unseen, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return *counts, err
+	}
+	var resolveIDs []uuid.UUID
+	var events []findingEvent
+	for _, e := range unseen {
 		switch {
 		case p.Failed[TypeRegion{e.resourceType, e.region}] || p.Failed[TypeRegion{e.resourceType, "global"}]:
 			continue // collection gap: nothing may be concluded
+		case p.KeepChecks[e.checkID]:
+			continue // the check did not run this time (its analysis was skipped)
 		case e.deleted:
 			resolveIDs = append(resolveIDs, e.id)
 			events = append(events, findingEvent{e.id, "resolved", map[string]any{"reason": "resource_deleted"}})
-		case evaluated[e.resourceID]:
+		case a.evaluated[e.resourceID]:
 			resolveIDs = append(resolveIDs, e.id)
 			events = append(events, findingEvent{e.id, "resolved", map[string]any{"reason": "not_applicable"}})
 		default:
@@ -229,21 +320,16 @@ func FindingsApply(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams) (Findi
 		}
 		counts.Resolved++
 	}
-
-	if err := writeFindings(ctx, tx, p, out); err != nil {
-		return counts, err
-	}
 	if len(resolveIDs) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE findings SET state = 'resolved', resolved_at = $2, mute_rule_id = NULL, last_scan_id = $3
 			WHERE tenant_id = vigil_current_tenant() AND id = ANY($1)`, resolveIDs, p.At, p.ScanID); err != nil {
-			return counts, fmt.Errorf("resolve findings: %w", err)
+			return *counts, fmt.Errorf("resolve findings: %w", err)
 		}
 	}
 	if err := writeEvents(ctx, tx, p.ScanID, p.At, events); err != nil {
-		return counts, err
+		return *counts, err
 	}
-	counts.Total = len(out)
-	return counts, nil
+	return *counts, nil
 }
 
 func writeFindings(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams, rows []findingRow) error {

@@ -41,10 +41,11 @@ type ResourceItem struct {
 	DeletedAt *time.Time        `json:"deleted_at"`
 }
 
-const resourceFrom = ` FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id`
+const resourceFrom = ` FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
+	LEFT JOIN unit_observations uo ON uo.tenant_id = r.tenant_id AND uo.account_id = r.account_id AND uo.unit_key = r.unit_key`
 
 const resourceItemColumns = `r.id, r.account_id, a.provider, r.native_id, r.type, r.region, r.name, r.tags, r.version,
-	r.first_seen, r.last_seen, r.deleted_at`
+	r.first_seen, ` + ResourceLastSeenSQL + `, r.deleted_at`
 
 func scanResourceItem(row pgx.Row, extra ...any) (ResourceItem, error) {
 	var it ResourceItem
@@ -175,7 +176,7 @@ func (d *ResourceDetail) Document() providers.Resource {
 func ResourceGet(ctx context.Context, tx pgx.Tx, id uuid.UUID) (ResourceDetail, error) {
 	var d ResourceDetail
 	var rels []providers.Relation
-	it, err := scanResourceItem(tx.QueryRow(ctx, "SELECT "+resourceItemColumns+", a.native_id, r.properties, r.gaps, r.relations, r.last_scan_id"+
+	it, err := scanResourceItem(tx.QueryRow(ctx, "SELECT "+resourceItemColumns+", a.native_id, r.properties, r.gaps, r.relations, "+resourceLastScanSQL+
 		resourceFrom+" WHERE r.tenant_id = vigil_current_tenant() AND r.id = $1", id),
 		&d.AccountNativeID, &d.Properties, &d.Gaps, &rels, &d.LastScanID)
 	if err != nil {
