@@ -330,9 +330,11 @@ func TestContract(t *testing.T) {
 	do("revoke: nothing", call{method: "DELETE", path: "/api/v1/api-keys/" + nowhere, headers: admin, status: 404})
 
 	// Settings.
-	do("settings", call{method: "GET", path: "/api/v1/settings", headers: viewer, status: 200})
+	settings := do("settings", call{method: "GET", path: "/api/v1/settings", headers: viewer, status: 200})
+	do("settings: not modified", call{method: "GET", path: "/api/v1/settings", headers: append(slicesClone(viewer), "If-None-Match", settings.Header.Get("ETag")), status: 304})
 	do("settings: no credentials", call{method: "GET", path: "/api/v1/settings", status: 401, invalid: true})
-	do("settings: change", call{method: "PATCH", path: "/api/v1/settings", body: map[string]any{"retention_days": 30}, headers: admin, status: 200})
+	do("settings: change", call{method: "PATCH", path: "/api/v1/settings", body: map[string]any{"retention_days": 30}, headers: append(slicesClone(admin), "If-Match", settings.Header.Get("ETag")), status: 200})
+	do("settings: changed meanwhile", call{method: "PATCH", path: "/api/v1/settings", body: map[string]any{"retention_days": 31}, headers: append(slicesClone(admin), "If-Match", settings.Header.Get("ETag")), status: 412})
 	do("settings: out of range", call{method: "PATCH", path: "/api/v1/settings", body: map[string]any{"retention_days": 1}, headers: admin, status: 422, invalid: true})
 	do("settings: analyst", call{method: "PATCH", path: "/api/v1/settings", body: map[string]any{"retention_days": 30}, headers: analyst, status: 403})
 
@@ -348,9 +350,11 @@ func TestContract(t *testing.T) {
 	do("connect: no name", call{method: "POST", path: "/api/v1/accounts", body: map[string]any{"provider": "aws", "credential_kind": "default_chain"}, headers: admin, status: 422, invalid: true})
 	do("connect: azure", call{method: "POST", path: "/api/v1/accounts", body: map[string]any{"provider": "azure", "name": "x", "credential_kind": "default_chain"}, headers: admin, status: 422, invalid: true})
 	do("connect: assume role without arn", call{method: "POST", path: "/api/v1/accounts", body: map[string]any{"provider": "aws", "name": "x", "credential_kind": "assume_role"}, headers: admin, status: 422})
-	do("account", call{method: "GET", path: "/api/v1/accounts/" + acctID, headers: viewer, status: 200})
+	acctGet := do("account", call{method: "GET", path: "/api/v1/accounts/" + acctID, headers: viewer, status: 200})
+	do("account: not modified", call{method: "GET", path: "/api/v1/accounts/" + acctID, headers: append(slicesClone(viewer), "If-None-Match", acctGet.Header.Get("ETag")), status: 304})
 	do("account: nothing", call{method: "GET", path: "/api/v1/accounts/" + nowhere, headers: viewer, status: 404})
-	do("account: change", call{method: "PATCH", path: "/api/v1/accounts/" + acctID, body: map[string]any{"name": "moto east", "schedule": "0 */6 * * *"}, headers: admin, status: 200})
+	do("account: change", call{method: "PATCH", path: "/api/v1/accounts/" + acctID, body: map[string]any{"name": "moto east", "schedule": "0 */6 * * *"}, headers: append(slicesClone(admin), "If-Match", acctGet.Header.Get("ETag")), status: 200})
+	do("account: changed meanwhile", call{method: "PATCH", path: "/api/v1/accounts/" + acctID, body: map[string]any{"name": "moto west"}, headers: append(slicesClone(admin), "If-Match", acctGet.Header.Get("ETag")), status: 412})
 	do("account: bad region", call{method: "PATCH", path: "/api/v1/accounts/" + acctID, body: map[string]any{"regions": []string{"mars-1"}}, headers: admin, status: 422, invalid: true})
 	do("account: bad schedule", call{method: "PATCH", path: "/api/v1/accounts/" + acctID, body: map[string]any{"schedule": "every day"}, headers: admin, status: 422})
 	do("test connection", call{method: "POST", path: "/api/v1/accounts/" + acctID + "/test", headers: admin, status: 200})
@@ -381,9 +385,15 @@ func TestContract(t *testing.T) {
 
 	do("mutes", call{method: "GET", path: "/api/v1/mute-rules", headers: viewer, status: 200})
 	do("mutes: revoked key", call{method: "GET", path: "/api/v1/mute-rules", headers: bearer(jsonOf(k)["key"].(string)), status: 401})
-	mute := do("mute", call{method: "POST", path: "/api/v1/mute-rules", headers: analyst, status: 201, body: map[string]any{
-		"check_pattern": "aws.ec2.*", "account_id": acctID, "tags": map[string]string{"env": "dev"}, "justification": "dev estate",
-		"expires_at": exp}})
+	muteBody := map[string]any{"check_pattern": "aws.ec2.*", "account_id": acctID, "tags": map[string]string{"env": "dev"}, "justification": "dev estate",
+		"expires_at": exp}
+	keyed := append(slicesClone(analyst), "Idempotency-Key", uuid.NewString())
+	mute := do("mute", call{method: "POST", path: "/api/v1/mute-rules", headers: keyed, status: 201, body: muteBody})
+	replayed := do("mute: retried", call{method: "POST", path: "/api/v1/mute-rules", headers: keyed, status: 201, body: muteBody})
+	require.Equal(t, "true", replayed.Header.Get(api.ReplayedHeader))
+	require.Equal(t, string(mute.Body), string(replayed.Body))
+	do("mute: key reused", call{method: "POST", path: "/api/v1/mute-rules", headers: keyed, status: 422, body: map[string]any{"region": "us-east-1", "justification": "other"}})
+	do("mute: key too long", call{method: "POST", path: "/api/v1/mute-rules", headers: append(slicesClone(analyst), "Idempotency-Key", strings.Repeat("k", 256)), status: 400, body: muteBody, invalid: true})
 	do("mute: no condition", call{method: "POST", path: "/api/v1/mute-rules", body: map[string]any{"justification": "everything"}, headers: analyst, status: 422})
 	do("mute: no justification", call{method: "POST", path: "/api/v1/mute-rules", body: map[string]any{"region": "us-east-1"}, headers: analyst, status: 422, invalid: true})
 	do("unmute", call{method: "DELETE", path: "/api/v1/mute-rules/" + jsonOf(mute)["id"].(string), headers: analyst, status: 204})
@@ -451,11 +461,13 @@ func TestContract(t *testing.T) {
 	do("add custom check: again", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 409})
 	do("add custom check: broken", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": "id: custom.x\nassert: 'resource.'"}, headers: analyst, status: 422})
 	do("add custom check: viewer", call{method: "POST", path: "/api/v1/custom-checks", body: map[string]any{"yaml": customCheckYAML("viewer")}, headers: viewer, status: 403})
-	do("replace custom check", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 200})
+	replaced := do("replace custom check", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{"yaml": customCheckYAML("contract")}, headers: analyst, status: 200})
+	do("replace custom check: stale", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{"yaml": customCheckYAML("contract")}, headers: append(slicesClone(analyst), "If-Match", `"stale"`), status: 412})
 	do("replace custom check: no yaml", call{method: "PUT", path: "/api/v1/custom-checks/" + ccID, body: map[string]any{}, headers: analyst, status: 422, invalid: true})
 	do("dry run", call{method: "POST", path: "/api/v1/custom-checks/dry-run", body: map[string]any{"yaml": customCheckYAML("dry")}, headers: analyst, status: 200})
 	do("dry run: broken", call{method: "POST", path: "/api/v1/custom-checks/dry-run", body: map[string]any{"yaml": "title: no id"}, headers: analyst, status: 422})
-	do("delete custom check", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: analyst, status: 204})
+	do("delete custom check: stale", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: append(slicesClone(analyst), "If-Match", `"stale"`), status: 412})
+	do("delete custom check", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: append(slicesClone(analyst), "If-Match", replaced.Header.Get("ETag")), status: 204})
 	do("delete custom check: again", call{method: "DELETE", path: "/api/v1/custom-checks/" + ccID, headers: analyst, status: 404})
 
 	// Compliance.

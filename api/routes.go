@@ -29,7 +29,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Every route below authenticates, checks its permission, then validates the
 	// request against the operation of api/openapi.yaml (validate.go) before its handler.
-	a := v1.Group("", s.authenticate)
+	a := v1.Group("", s.authenticate, s.cond.middleware, s.idem.middleware)
 	route := func(method, path string, perm auth.Permission, h echo.HandlerFunc) {
 		a.Add(method, path, can(perm, validateRequest(method, "/api/v1"+path, string(perm), h))).Name = string(perm)
 	}

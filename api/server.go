@@ -70,6 +70,9 @@ type Server struct {
 	callerLimit *limiter // per API key or user
 	ipLimit     *limiter // per client address, every API request
 	loginLimit  *limiter // per client address, sign-in attempts
+
+	cond *preconditions // ETags and conditional requests (etag.go)
+	idem *idempotency   // Idempotency-Key (idempotency.go)
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -125,6 +128,8 @@ func New(cfg Config) (*Server, error) {
 		middleware.BodyLimit(fmt.Sprintf("%dB", cfg.MaxBodyBytes)),
 		securityHeaders,
 	)
+	// Before the routes: preconditions records the GET handlers as they are added.
+	s.cond, s.idem = newPreconditions(s), newIdempotency(s)
 	s.routes(cfg.Registry)
 	return s, nil
 }

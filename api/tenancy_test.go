@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -307,7 +308,18 @@ func TestTenantIsolationRouteWalk(t *testing.T) {
 				require.True(t, ok, "add a sample body for %s to sampleBodies", key)
 			}
 			path := fill(r.Path, aIDs)
-			resp := e.do(r.Method, path+sampleQueries[key], fillBody(body, aIDs), bearer(e.B.Keys[auth.RoleOwner])...)
+			// Preconditions and idempotency keys must not open a side door: * matches
+			// any representation, and a key is claimed before the handler runs.
+			headers := bearer(e.B.Keys[auth.RoleOwner])
+			switch {
+			case r.Method == http.MethodGet:
+				headers = append(headers, "If-None-Match", "*")
+			case r.Method == http.MethodPost:
+				headers = append(headers, "Idempotency-Key", "walk "+key)
+			case slices.Contains(api.ETagRoutes, r.Path):
+				headers = append(headers, "If-Match", "*")
+			}
+			resp := e.do(r.Method, path+sampleQueries[key], fillBody(body, aIDs), headers...)
 			require.Less(t, resp.Code, 500, string(resp.Body))
 			// A problem echoes the caller's own path; that is not a leak.
 			shown := strings.ReplaceAll(string(resp.Body), path, "")

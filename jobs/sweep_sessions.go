@@ -10,7 +10,8 @@ import (
 	"github.com/vigilsec/vigil/store"
 )
 
-// SweepSessionsArgs deletes expired UI sessions. Periodic, hourly.
+// SweepSessionsArgs deletes expired UI sessions and expired idempotency keys. Periodic,
+// hourly.
 type SweepSessionsArgs struct{}
 
 // Kind is the job kind; never renamed.
@@ -29,12 +30,16 @@ type SweepSessionsWorker struct {
 	DB *store.DB
 }
 
-// Work deletes expired sessions.
+// Work deletes expired sessions, then expired idempotency keys.
 func (w *SweepSessionsWorker) Work(ctx context.Context, job *river.Job[SweepSessionsArgs]) error {
 	n, err := w.DB.SessionDeleteExpired(ctx)
 	if err != nil {
 		return fmt.Errorf("sweep sessions: %w", err)
 	}
-	// The count is kept with the job for operators (River UI / river_job.metadata).
-	return river.RecordOutput(ctx, map[string]int64{"deleted": n})
+	keys, err := sweepIdempotencyKeys(ctx, w.DB)
+	if err != nil {
+		return fmt.Errorf("sweep idempotency keys: %w", err)
+	}
+	// The counts are kept with the job for operators (River UI / river_job.metadata).
+	return river.RecordOutput(ctx, map[string]int64{"deleted": n, "idempotency_keys_deleted": keys})
 }

@@ -509,20 +509,23 @@ func (e Permission) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAccountLocked        ProblemCode = "account_locked"
-	ProblemCodeBadRequest           ProblemCode = "bad_request"
-	ProblemCodeBodyTooLarge         ProblemCode = "body_too_large"
-	ProblemCodeConflict             ProblemCode = "conflict"
-	ProblemCodeCsrfFailed           ProblemCode = "csrf_failed"
-	ProblemCodeForbidden            ProblemCode = "forbidden"
-	ProblemCodeInternalError        ProblemCode = "internal_error"
-	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound             ProblemCode = "not_found"
-	ProblemCodeRateLimited          ProblemCode = "rate_limited"
-	ProblemCodeUnauthenticated      ProblemCode = "unauthenticated"
-	ProblemCodeUnavailable          ProblemCode = "unavailable"
-	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed     ProblemCode = "validation_failed"
+	ProblemCodeAccountLocked         ProblemCode = "account_locked"
+	ProblemCodeBadRequest            ProblemCode = "bad_request"
+	ProblemCodeBodyTooLarge          ProblemCode = "body_too_large"
+	ProblemCodeConflict              ProblemCode = "conflict"
+	ProblemCodeCsrfFailed            ProblemCode = "csrf_failed"
+	ProblemCodeForbidden             ProblemCode = "forbidden"
+	ProblemCodeIdempotencyInProgress ProblemCode = "idempotency_in_progress"
+	ProblemCodeIdempotencyKeyReused  ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError         ProblemCode = "internal_error"
+	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound              ProblemCode = "not_found"
+	ProblemCodePreconditionFailed    ProblemCode = "precondition_failed"
+	ProblemCodeRateLimited           ProblemCode = "rate_limited"
+	ProblemCodeUnauthenticated       ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable           ProblemCode = "unavailable"
+	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed      ProblemCode = "validation_failed"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -540,11 +543,17 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeForbidden:
 		return true
+	case ProblemCodeIdempotencyInProgress:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
+		return true
 	case ProblemCodeInternalError:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePreconditionFailed:
 		return true
 	case ProblemCodeRateLimited:
 		return true
@@ -752,20 +761,23 @@ func (e Severity) Valid() bool {
 
 // Defines values for ValidationProblemCode.
 const (
-	ValidationProblemCodeAccountLocked        ValidationProblemCode = "account_locked"
-	ValidationProblemCodeBadRequest           ValidationProblemCode = "bad_request"
-	ValidationProblemCodeBodyTooLarge         ValidationProblemCode = "body_too_large"
-	ValidationProblemCodeConflict             ValidationProblemCode = "conflict"
-	ValidationProblemCodeCsrfFailed           ValidationProblemCode = "csrf_failed"
-	ValidationProblemCodeForbidden            ValidationProblemCode = "forbidden"
-	ValidationProblemCodeInternalError        ValidationProblemCode = "internal_error"
-	ValidationProblemCodeMethodNotAllowed     ValidationProblemCode = "method_not_allowed"
-	ValidationProblemCodeNotFound             ValidationProblemCode = "not_found"
-	ValidationProblemCodeRateLimited          ValidationProblemCode = "rate_limited"
-	ValidationProblemCodeUnauthenticated      ValidationProblemCode = "unauthenticated"
-	ValidationProblemCodeUnavailable          ValidationProblemCode = "unavailable"
-	ValidationProblemCodeUnsupportedMediaType ValidationProblemCode = "unsupported_media_type"
-	ValidationProblemCodeValidationFailed     ValidationProblemCode = "validation_failed"
+	ValidationProblemCodeAccountLocked         ValidationProblemCode = "account_locked"
+	ValidationProblemCodeBadRequest            ValidationProblemCode = "bad_request"
+	ValidationProblemCodeBodyTooLarge          ValidationProblemCode = "body_too_large"
+	ValidationProblemCodeConflict              ValidationProblemCode = "conflict"
+	ValidationProblemCodeCsrfFailed            ValidationProblemCode = "csrf_failed"
+	ValidationProblemCodeForbidden             ValidationProblemCode = "forbidden"
+	ValidationProblemCodeIdempotencyInProgress ValidationProblemCode = "idempotency_in_progress"
+	ValidationProblemCodeIdempotencyKeyReused  ValidationProblemCode = "idempotency_key_reused"
+	ValidationProblemCodeInternalError         ValidationProblemCode = "internal_error"
+	ValidationProblemCodeMethodNotAllowed      ValidationProblemCode = "method_not_allowed"
+	ValidationProblemCodeNotFound              ValidationProblemCode = "not_found"
+	ValidationProblemCodePreconditionFailed    ValidationProblemCode = "precondition_failed"
+	ValidationProblemCodeRateLimited           ValidationProblemCode = "rate_limited"
+	ValidationProblemCodeUnauthenticated       ValidationProblemCode = "unauthenticated"
+	ValidationProblemCodeUnavailable           ValidationProblemCode = "unavailable"
+	ValidationProblemCodeUnsupportedMediaType  ValidationProblemCode = "unsupported_media_type"
+	ValidationProblemCodeValidationFailed      ValidationProblemCode = "validation_failed"
 )
 
 // Valid indicates whether the value is a known member of the ValidationProblemCode enum.
@@ -783,11 +795,17 @@ func (e ValidationProblemCode) Valid() bool {
 		return true
 	case ValidationProblemCodeForbidden:
 		return true
+	case ValidationProblemCodeIdempotencyInProgress:
+		return true
+	case ValidationProblemCodeIdempotencyKeyReused:
+		return true
 	case ValidationProblemCodeInternalError:
 		return true
 	case ValidationProblemCodeMethodNotAllowed:
 		return true
 	case ValidationProblemCodeNotFound:
+		return true
+	case ValidationProblemCodePreconditionFailed:
 		return true
 	case ValidationProblemCodeRateLimited:
 		return true
@@ -2304,6 +2322,9 @@ type InternalError = Problem
 
 // NotFound An RFC 9457 problem. `code` is stable and meant for programs; `title` and `detail` are for people.
 type NotFound = Problem
+
+// PreconditionFailed An RFC 9457 problem. `code` is stable and meant for programs; `title` and `detail` are for people.
+type PreconditionFailed = Problem
 
 // TooLarge An RFC 9457 problem. `code` is stable and meant for programs; `title` and `detail` are for people.
 type TooLarge = Problem

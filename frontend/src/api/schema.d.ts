@@ -1839,7 +1839,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "method_not_allowed" | "internal_error" | "unavailable" | "csrf_failed" | "account_locked";
+            code: "bad_request" | "validation_failed" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "body_too_large" | "unsupported_media_type" | "rate_limited" | "method_not_allowed" | "internal_error" | "unavailable" | "csrf_failed" | "account_locked" | "precondition_failed" | "idempotency_key_reused" | "idempotency_in_progress";
             /** @description What went wrong, for people. */
             detail?: string;
             /** @description One entry per invalid input (validation failures and unknown parameters). */
@@ -2135,7 +2135,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description `bad_request`: malformed JSON, wrong field type, unknown field or query parameter, or an operation that does not apply to the caller. */
+        /** @description `bad_request`: malformed JSON, wrong field type, unknown field or query parameter, an invalid `Idempotency-Key`, or an operation that does not apply to the caller. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2144,7 +2144,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `conflict`: the change conflicts with the current state (see the operation's description). */
+        /** @description `conflict`: the change conflicts with the current state (see the operation's description); `idempotency_in_progress`: a request with the same `Idempotency-Key` is still running, retry shortly. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -2173,6 +2173,23 @@ export interface components {
         };
         /** @description `not_found`: no such object in your tenant. Another tenant's id gets the same answer. */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The representation has not changed since the ETag you sent in `If-None-Match`; no body. */
+        NotModified: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description `precondition_failed`: the object's current ETag does not satisfy `If-Match` (or matches `If-None-Match`); nothing was changed. */
+        PreconditionFailed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2226,7 +2243,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `validation_failed`: invalid fields, each listed in `errors` (never empty). */
+        /** @description `validation_failed`: invalid fields, each listed in `errors` (never empty); `idempotency_key_reused`: the `Idempotency-Key` was used for a different request. */
         ValidationFailed: {
             headers: {
                 [name: string]: unknown;
@@ -2270,6 +2287,27 @@ export interface components {
         FindingStatus: string;
         /** @description A framework id such as `cis-aws-5.0`. */
         FrameworkID: string;
+        /**
+         * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+         *     characters. A retry with the same key and the same request within 24 hours replays the
+         *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+         *     same key with another request is `422 idempotency_key_reused`; while the first is still
+         *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+         */
+        IdempotencyKey: string;
+        /**
+         * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+         *     based on, or `*`. If the object's current representation has another ETag, nothing is
+         *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+         */
+        IfMatch: string;
+        /**
+         * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+         *     the current representation the answer is `304 Not Modified` without a body.
+         */
+        IfNoneMatch: string;
+        /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+        IfNoneMatchWrite: string;
         /** @description Include resources that are gone (their history stays). */
         IncludeDeleted: boolean;
         /** @description An API key's id (not its secret). */
@@ -2294,6 +2332,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The strong entity tag of this representation; send it back in `If-None-Match` (reads) or `If-Match` (changes). */
+        ETag: string;
+        /** @description `true` when this answer is the stored answer of an earlier request with the same `Idempotency-Key`. */
+        IdempotentReplayed: "true";
         /** @description Seconds to wait before retrying (rate limits). */
         RetryAfter: number;
     };
@@ -2368,7 +2410,16 @@ export interface operations {
     createAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2381,6 +2432,7 @@ export interface operations {
             /** @description Connected. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2401,7 +2453,13 @@ export interface operations {
     getAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2413,12 +2471,14 @@ export interface operations {
             /** @description The account. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2429,7 +2489,16 @@ export interface operations {
     deleteAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2445,9 +2514,11 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2455,7 +2526,16 @@ export interface operations {
     updateAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2471,6 +2551,7 @@ export interface operations {
             /** @description The account as changed. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2482,6 +2563,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2525,7 +2607,16 @@ export interface operations {
     startScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A cloud account's id (Vigil's, not the cloud's). */
                 account_id: components["parameters"]["AccountID"];
@@ -2537,6 +2628,7 @@ export interface operations {
             /** @description Queued. */
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     /** @description The scan's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -2545,10 +2637,12 @@ export interface operations {
                     "application/json": components["schemas"]["Scan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -2588,7 +2682,13 @@ export interface operations {
     getAWSOnboarding: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2597,12 +2697,14 @@ export interface operations {
             /** @description Onboarding material. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AWSOnboarding"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -2636,7 +2738,16 @@ export interface operations {
     createAPIKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2649,6 +2760,7 @@ export interface operations {
             /** @description Created. Store `key` now. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2658,6 +2770,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2860,7 +2973,13 @@ export interface operations {
     getCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A check id such as `aws.s3.bucket_public_access_blocked`. */
                 check_id: string;
@@ -2872,12 +2991,14 @@ export interface operations {
             /** @description The check. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2916,7 +3037,13 @@ export interface operations {
                 /** @description The posture of one cloud account only. */
                 account_id?: components["parameters"]["ComplianceAccountID"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A framework id such as `cis-aws-5.0`. */
                 framework_id: components["parameters"]["FrameworkID"];
@@ -2928,12 +3055,14 @@ export interface operations {
             /** @description The framework. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FrameworkDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -2949,7 +3078,13 @@ export interface operations {
                 /** @description The posture of one cloud account only. */
                 account_id?: components["parameters"]["ComplianceAccountID"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A control id such as `2.1.4`. */
                 control_id: string;
@@ -2963,12 +3098,14 @@ export interface operations {
             /** @description The control. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ControlDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3006,7 +3143,16 @@ export interface operations {
     createCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3019,6 +3165,7 @@ export interface operations {
             /** @description Accepted; evaluated from the next scan on. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3039,7 +3186,13 @@ export interface operations {
     getCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3051,12 +3204,14 @@ export interface operations {
             /** @description The check with its YAML. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomCheck"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3067,7 +3222,16 @@ export interface operations {
     updateCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3083,6 +3247,7 @@ export interface operations {
             /** @description Replaced. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3094,6 +3259,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3104,7 +3270,16 @@ export interface operations {
     deleteCustomCheck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path: {
                 /** @description The custom check's row id (a UUID, not its check id). */
                 custom_check_id: string;
@@ -3120,9 +3295,11 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3258,7 +3435,13 @@ export interface operations {
     getFinding: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 finding_id: string;
             };
@@ -3269,12 +3452,14 @@ export interface operations {
             /** @description The finding. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FindingDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3393,7 +3578,16 @@ export interface operations {
     muteFindings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3406,6 +3600,7 @@ export interface operations {
             /** @description Muted. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3416,6 +3611,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3460,7 +3656,13 @@ export interface operations {
     getIAMEffectivePermissions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3472,12 +3674,14 @@ export interface operations {
             /** @description The effective permissions. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IAMEffective"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3522,7 +3726,13 @@ export interface operations {
     getMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3531,12 +3741,14 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -3600,7 +3812,16 @@ export interface operations {
     createMuteRule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3613,6 +3834,7 @@ export interface operations {
             /** @description Created and applied. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +3844,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3698,7 +3921,13 @@ export interface operations {
     getResource: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3710,12 +3939,14 @@ export interface operations {
             /** @description The resource. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3728,7 +3959,13 @@ export interface operations {
             query: {
                 time: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3740,12 +3977,14 @@ export interface operations {
             /** @description The version. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceVersion"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3761,7 +4000,13 @@ export interface operations {
                 from: number;
                 to: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3773,12 +4018,14 @@ export interface operations {
             /** @description The two versions and the patch between them. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["VersionDiff"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -3826,7 +4073,13 @@ export interface operations {
     getResourceVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A resource's id (Vigil's, not the cloud's). */
                 resource_id: components["parameters"]["ResourceID"];
@@ -3840,12 +4093,14 @@ export interface operations {
             /** @description The version. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceVersion"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3892,7 +4147,13 @@ export interface operations {
     getScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A scan's id. */
                 scan_id: components["parameters"]["ScanID"];
@@ -3904,12 +4165,14 @@ export interface operations {
             /** @description The scan. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScanDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3920,7 +4183,16 @@ export interface operations {
     cancelScan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A scan's id. */
                 scan_id: components["parameters"]["ScanID"];
@@ -3932,16 +4204,19 @@ export interface operations {
             /** @description The cancelled scan. */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Scan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3949,7 +4224,13 @@ export interface operations {
     getSettings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description ETags of representations you hold (`"..."`, comma-separated) or `*`. When one matches
+                 *     the current representation the answer is `304 Not Modified` without a body.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3958,12 +4239,14 @@ export interface operations {
             /** @description The tenant and its settings. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -3973,7 +4256,16 @@ export interface operations {
     updateSettings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETag (from a `GET` of this object, or the answer of your last change) the change is
+                 *     based on, or `*`. If the object's current representation has another ETag, nothing is
+                 *     changed and the answer is `412 precondition_failed`: read it again and redo the change.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or ETags: the change is made only if the object's current ETag is not among them (`412` otherwise). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatchWrite"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3986,6 +4278,7 @@ export interface operations {
             /** @description The tenant with its new settings. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3995,6 +4288,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -4058,7 +4352,16 @@ export interface operations {
     inviteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique key per operation (a UUID is a good choice), 1 to 255 printable ASCII
+                 *     characters. A retry with the same key and the same request within 24 hours replays the
+                 *     first successful answer (with `Idempotent-Replayed: true`) instead of doing it again; the
+                 *     same key with another request is `422 idempotency_key_reused`; while the first is still
+                 *     running, `409 idempotency_in_progress`. Keys are per caller (user or API key).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4071,6 +4374,7 @@ export interface operations {
             /** @description Invited. */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -83,15 +83,21 @@ func Prepare(doc *openapi3.T) error {
 	if doc.Components == nil {
 		return errors.New("the document has no components")
 	}
-	inlineParams := func(params openapi3.Parameters) {
+	inlineParams := func(params openapi3.Parameters) openapi3.Parameters {
 		for _, p := range params {
 			p.Ref = ""
 		}
+		// Conditional-request and idempotency headers are handled by middleware
+		// (api/etag.go, api/idempotency.go) for every operation that declares them;
+		// handlers never read them, so they are not part of the generated signatures.
+		return slices.DeleteFunc(params, func(p *openapi3.ParameterRef) bool {
+			return p.Value != nil && p.Value.In == openapi3.ParameterInHeader && middlewareHeaders[strings.ToLower(p.Value.Name)]
+		})
 	}
 	for _, item := range doc.Paths.Map() {
-		inlineParams(item.Parameters)
+		item.Parameters = inlineParams(item.Parameters)
 		for _, op := range item.Operations() {
-			inlineParams(op.Parameters)
+			op.Parameters = inlineParams(op.Parameters)
 		}
 	}
 	doc.Components.Parameters = nil
@@ -166,6 +172,10 @@ func Prepare(doc *openapi3.T) error {
 	}
 	return nil
 }
+
+// middlewareHeaders are the request headers the API's middleware reads, left out of
+// the generated parameter types.
+var middlewareHeaders = map[string]bool{"if-match": true, "if-none-match": true, "idempotency-key": true}
 
 // isComponentRef reports whether ref names a whole component ("#/components/schemas/X").
 func isComponentRef(ref string) bool {
