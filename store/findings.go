@@ -168,10 +168,17 @@ func (a *FindingsApplier) Add(ctx context.Context, tx pgx.Tx, results []CheckRes
 		}
 	}
 	existing := map[[2]string]*existingFinding{}
+	// The findings table grows inside this transaction, batch by batch, while its
+	// statistics still describe it as it was (empty, on a first scan): the planner would
+	// choose a sequential scan per batch, quadratic over the evaluation. The lookup is by
+	// resource ids, which findings_resource_idx answers at any size.
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		return err
+	}
 	rows, err := tx.Query(ctx, `SELECT f.id, f.check_id, f.resource_id, f.state, f.status, f.severity, f.mute_rule_id,
 			f.resolved_at IS NOT NULL
 		FROM findings f
-		WHERE f.tenant_id = vigil_current_tenant() AND f.account_id = $1 AND f.resource_id = ANY($2)`, p.AccountID, ids)
+		WHERE f.tenant_id = vigil_current_tenant() AND f.resource_id = ANY($1)`, ids)
 	if err != nil {
 		return fmt.Errorf("read findings: %w", err)
 	}
@@ -185,6 +192,9 @@ func (a *FindingsApplier) Add(ctx context.Context, tx pgx.Tx, results []CheckRes
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = on"); err != nil {
 		return err
 	}
 
