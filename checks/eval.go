@@ -72,22 +72,32 @@ const maxEvidenceValue = 2048
 
 // input is a document prepared for evaluation, and the CEL activation itself: it
 // resolves the variables and the late-bound functions without building maps, so one
-// document costs a handful of allocations whatever the number of checks. Not safe for
-// concurrent use (each Evaluate call builds its own).
+// document costs a handful of allocations whatever the number of checks. The fast path
+// (fastpath.go) reads the document straight from doc; the maps cel-go needs are filled
+// on first use. Not safe for concurrent use (each Evaluate call builds its own).
 type input struct {
 	doc     Document
-	resMap  map[string]any
+	resMap  map[string]any // filled on first use
+	resSet  bool
 	accMap  map[string]any // filled on first use
 	accSet  bool
 	nowVal  any // types.Timestamp, boxed once
+	nowAny  any // time.Time, boxed once, for the fast path
 	now     time.Time
 	ageFn   functions.LateBoundOp
 	relFn   functions.LateBoundOp
 	resGaps []providers.Gap
 	accGaps []providers.Gap
-	related map[string]ref.Val
+	// relatedDocs and related cache related(kind) as a list of document maps, and as
+	// cel-go's value of it.
+	relatedDocs map[string][]any
+	related     map[string]ref.Val
+	// slots hold the comprehension variables of the fast path.
+	slots []any
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
+	// plainOnly turns the fast path off (the differential tests compare both).
+	plainOnly bool
 }
 
 // newInput allocates an input; reset prepares it for a document. Registry pools
@@ -110,13 +120,15 @@ func (in *input) reset(doc *Document) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if in.nowVal == nil || !now.Equal(in.now) {
-		in.nowVal = types.Timestamp{Time: now} // boxed once per clock value, not per document
+	if in.nowVal == nil || !now.Equal(in.now) || now.Location() != in.now.Location() {
+		// Boxed once per clock value, not per document.
+		in.nowVal = types.Timestamp{Time: now}
+		in.nowAny = now
 	}
 	in.now = now
-	fillDocumentMap(in.resMap, &in.doc.Resource)
-	in.accSet = false
+	in.resSet, in.accSet = false, false
 	clear(in.related)
+	clear(in.relatedDocs)
 	in.partial = nil
 }
 
@@ -126,23 +138,42 @@ func (in *input) release() {
 	clear(in.resMap)
 	clear(in.accMap)
 	clear(in.related)
+	clear(in.relatedDocs)
+	clear(in.slots)
+	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
+}
+
+// resourceMap is the CEL value of `resource`.
+func (in *input) resourceMap() map[string]any {
+	if !in.resSet {
+		in.resSet = true
+		clear(in.resMap)
+		fillDocumentMap(in.resMap, &in.doc.Resource)
+	}
+	return in.resMap
+}
+
+// accountMap is the CEL value of `account`: empty when the account document was not
+// collected.
+func (in *input) accountMap() map[string]any {
+	if !in.accSet {
+		in.accSet = true
+		clear(in.accMap)
+		if in.doc.Account != nil {
+			fillDocumentMap(in.accMap, in.doc.Account)
+		}
+	}
+	return in.accMap
 }
 
 // ResolveName implements interpreter.Activation.
 func (in *input) ResolveName(name string) (any, bool) {
 	switch name {
 	case "resource":
-		return in.resMap, true
+		return in.resourceMap(), true
 	case "account":
-		if !in.accSet {
-			in.accSet = true
-			clear(in.accMap)
-			if in.doc.Account != nil {
-				fillDocumentMap(in.accMap, in.doc.Account)
-			}
-		}
-		return in.accMap, true
+		return in.accountMap(), true
 	case "now":
 		return in.nowVal, true
 	}
@@ -213,8 +244,26 @@ func documentMap(r *providers.Resource) map[string]any {
 	return m
 }
 
-// relatedFunc implements related(kind). A gap in a related document leaves its key
-// absent, so reading it is an error and the check is unknown.
+// relatedList returns the documents related by kind, as CEL document maps. A gap in a
+// related document leaves its key absent, so reading it is an error and the check is
+// unknown.
+func (in *input) relatedList(kind string) []any {
+	if l, ok := in.relatedDocs[kind]; ok {
+		return l
+	}
+	docs := in.doc.Related[kind]
+	list := make([]any, len(docs))
+	for i := range docs {
+		list[i] = documentMap(&docs[i])
+	}
+	if in.relatedDocs == nil {
+		in.relatedDocs = map[string][]any{}
+	}
+	in.relatedDocs[kind] = list
+	return list
+}
+
+// relatedFunc implements related(kind) for cel-go.
 func (in *input) relatedFunc(_ string, args ...ref.Val) ref.Val {
 	if len(args) != 1 {
 		return types.NewErr("related: want 1 argument")
@@ -226,12 +275,7 @@ func (in *input) relatedFunc(_ string, args ...ref.Val) ref.Val {
 	if v, ok := in.related[string(kind)]; ok {
 		return v
 	}
-	docs := in.doc.Related[string(kind)]
-	list := make([]any, len(docs))
-	for i := range docs {
-		list[i] = documentMap(&docs[i])
-	}
-	v := types.DefaultTypeAdapter.NativeToValue(list)
+	v := types.DefaultTypeAdapter.NativeToValue(in.relatedList(string(kind)))
 	if in.related == nil {
 		in.related = map[string]ref.Val{}
 	}
@@ -299,7 +343,18 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// run evaluates one expression.
+// value evaluates one expression: on the fast path when the document has no gap the
+// expression may read, else (or when the fast path gives up) with cel-go.
+func (e *expression) value(in *input, act cel.Activation, partial bool) (ref.Val, error) {
+	if !partial && e.fast != nil && !in.plainOnly {
+		if v, ok := e.fast.eval(in); ok {
+			return e.lib.toVal(v), nil
+		}
+	}
+	return e.run(act, partial)
+}
+
+// run evaluates one expression with cel-go.
 func (e *expression) run(act cel.Activation, partial bool) (ref.Val, error) {
 	prg := e.plain
 	if partial {
@@ -319,7 +374,7 @@ func (c *Check) eval(in *input) Result {
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
 	act := in.activation(partial)
 	if p.when != nil {
-		v, err := p.when.run(act, partial)
+		v, err := p.when.value(in, act, partial)
 		switch {
 		case err != nil:
 			return c.unknown(in, res, act, err.Error())
@@ -330,7 +385,7 @@ func (c *Check) eval(in *input) Result {
 			return res
 		}
 	}
-	v, err := p.assert.run(act, partial)
+	v, err := p.assert.value(in, act, partial)
 	switch {
 	case err != nil:
 		return c.unknown(in, res, act, err.Error())
@@ -341,7 +396,7 @@ func (c *Check) eval(in *input) Result {
 		return res
 	}
 	res.Status = StatusFail
-	msg, err := p.message.run(act, partial)
+	msg, err := p.message.value(in, act, partial)
 	if s, ok := msg.(types.String); ok && err == nil {
 		res.Message = string(s)
 	} else {

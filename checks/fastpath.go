@@ -1,0 +1,1775 @@
+package checks
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/functions"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/overloads"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+
+	"github.com/vigilsec/vigil/checks/celfn"
+	"github.com/vigilsec/vigil/providers"
+)
+
+// The fast path evaluates a checked CEL expression as a tree of Go closures over the
+// document's own Go values (map[string]any, []any, string, float64, bool, nil), instead
+// of cel-go's interpreter, which wraps every value it touches in a ref.Val. It is built
+// once per expression, when the check is compiled, and covers the shapes checks are
+// written in: property access, comparisons, &&, ||, !, ?:, in, has(), size(), type(),
+// comprehensions (all, exists, map, filter, cel.bind), optional access and every
+// function of the environment (called through cel-go's own bindings).
+//
+// Exactness rests on one rule: a closure either returns the value cel-go would return
+// for the same node, or gives up (ok == false). Giving up covers every error (no such
+// key, no such overload, overflow) and every value or case the closure does not handle
+// natively; the whole expression is then evaluated again by the cel-go program, so
+// errors carry cel-go's own messages and a case the fast path does not know costs time,
+// never a different answer. Giving up inside `a && b` or `a || b` is treated as cel-go
+// treats an error there: absorbed when the other side decides the result (false for &&,
+// true for ||). That is exact even when the fast path gave up on a value cel-go would
+// have computed, because the deciding side decides whatever the other value is. No
+// other construct absorbs a give-up: non-strict functions and comprehension conditions
+// give up when an argument does.
+//
+// Values that are not among the native ones (a ref.Val returned by a function, a Go
+// type that is not plain JSON) are "foreign": operations on them go through cel-go's own
+// implementation (types.Equal, the function bindings), adapted with the environment's
+// type adapter exactly as the interpreter adapts them.
+
+// fastFn evaluates one node. ok == false means "give up" (see above).
+type fastFn func(in *input) (v any, ok bool)
+
+// fastExpr is the fast-path form of one expression.
+type fastExpr struct {
+	fn fastFn
+	// slots is the number of comprehension variables the expression needs.
+	slots int
+}
+
+// eval evaluates the expression on a prepared input. A panic (a bug in the fast path)
+// gives up like any unsupported case, so cel-go answers instead.
+func (f *fastExpr) eval(in *input) (v any, ok bool) {
+	if len(in.slots) < f.slots {
+		in.slots = make([]any, f.slots)
+	}
+	defer func() {
+		if recover() != nil {
+			v, ok = nil, false
+		}
+	}()
+	return f.fn(in)
+}
+
+// fastLib holds what every fast expression of a compiler shares: the function bindings
+// of the environment, by overload id and by function name (as cel-go's dispatcher holds
+// them), and the environment's type adapter and provider.
+type fastLib struct {
+	adapter   types.Adapter
+	provider  types.Provider
+	overloads map[string]*functions.Overload
+}
+
+func newFastLib(env *cel.Env) (*fastLib, error) {
+	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}}
+	for _, fn := range env.Functions() {
+		bindings, err := fn.Bindings()
+		if err != nil {
+			return nil, fmt.Errorf("bindings of %s: %w", fn.Name(), err)
+		}
+		for _, b := range bindings {
+			lib.overloads[b.Operator] = b
+		}
+	}
+	return lib, nil
+}
+
+// adapt converts a fast-path value to the ref.Val cel-go would hold for it.
+func (lib *fastLib) adapt(v any) ref.Val {
+	return lib.adapter.NativeToValue(v)
+}
+
+// fromVal converts a cel-go value into the fast path's representation; ok is false for
+// errors and unknowns. Lists and maps that wrap document values are unwrapped; other
+// composite values stay ref.Val (foreign).
+func fromVal(v ref.Val) (any, bool) {
+	switch x := v.(type) {
+	case types.Bool:
+		return bool(x), true
+	case types.String:
+		return string(x), true
+	case types.Double:
+		return float64(x), true
+	case types.Int:
+		return int64(x), true
+	case types.Uint:
+		return uint64(x), true
+	case types.Null:
+		return nil, true
+	case types.Timestamp:
+		return x.Time, true
+	case types.Duration:
+		return x.Duration, true
+	case *types.Err, *types.Unknown:
+		return nil, false
+	case traits.Mapper:
+		if m, ok := x.Value().(map[string]any); ok {
+			return m, true
+		}
+	case traits.Lister:
+		if l, ok := x.Value().([]any); ok {
+			return l, true
+		}
+	}
+	return v, true
+}
+
+// toVal converts a fast-path result to the ref.Val the evaluator works with.
+func (lib *fastLib) toVal(v any) ref.Val {
+	switch x := v.(type) {
+	case bool:
+		return types.Bool(x)
+	case string:
+		return types.String(x)
+	}
+	return lib.adapt(v)
+}
+
+// slotError marks a comprehension variable whose value is an error: reading it gives up.
+type slotError struct{}
+
+// emptyProps and emptyTags stand for a document's nil properties and tags, as
+// fillDocumentMap does. Never modified.
+var (
+	emptyProps = map[string]any{}
+	emptyTags  = map[string]string{}
+)
+
+// unsupportedError says why an expression is left to cel-go.
+type unsupportedError struct{ what string }
+
+func (e *unsupportedError) Error() string { return "not on the fast path: " + e.what }
+
+func unsupported(format string, args ...any) error {
+	return &unsupportedError{what: fmt.Sprintf(format, args...)}
+}
+
+// fastCompiler compiles one checked expression.
+type fastCompiler struct {
+	lib     *fastLib
+	refMap  map[int64]*celast.ReferenceInfo
+	typeMap map[int64]*types.Type
+	// scope is the stack of comprehension variables in scope, innermost last.
+	scope    []fastVar
+	maxSlots int
+}
+
+type fastVar struct {
+	name string
+	slot int
+}
+
+// node is a compiled subexpression; constant nodes carry their value.
+type node struct {
+	fn      fastFn
+	isConst bool
+	val     any
+}
+
+func constNode(v any) node {
+	return node{fn: func(*input) (any, bool) { return v, true }, isConst: true, val: v}
+}
+
+// compileFast builds the fast path of a checked expression, or says why it cannot.
+func (lib *fastLib) compileFast(a *celast.AST) (*fastExpr, error) {
+	c := &fastCompiler{lib: lib, refMap: a.ReferenceMap(), typeMap: a.TypeMap()}
+	n, err := c.compile(a.Expr())
+	if err != nil {
+		return nil, err
+	}
+	return &fastExpr{fn: n.fn, slots: c.maxSlots}, nil
+}
+
+func (c *fastCompiler) compile(e celast.Expr) (node, error) {
+	switch e.Kind() {
+	case celast.LiteralKind:
+		v, ok := fromVal(e.AsLiteral())
+		if !ok {
+			return node{}, unsupported("literal %v", e.AsLiteral())
+		}
+		return constNode(v), nil
+	case celast.IdentKind:
+		return c.ident(e.ID(), e.AsIdent())
+	case celast.SelectKind:
+		return c.selectExpr(e)
+	case celast.CallKind:
+		return c.call(e)
+	case celast.ListKind:
+		return c.list(e)
+	case celast.MapKind:
+		return c.mapLiteral(e)
+	case celast.ComprehensionKind:
+		return c.comprehension(e)
+	}
+	return node{}, unsupported("expression kind %v", e.Kind())
+}
+
+// local returns the slot of the innermost comprehension variable called name.
+func (c *fastCompiler) local(name string) (int, bool) {
+	for i := len(c.scope) - 1; i >= 0; i-- {
+		if c.scope[i].name == name {
+			return c.scope[i].slot, true
+		}
+	}
+	return 0, false
+}
+
+func (c *fastCompiler) push(names ...string) []int {
+	slots := make([]int, len(names))
+	for i, n := range names {
+		slots[i] = len(c.scope)
+		c.scope = append(c.scope, fastVar{name: n, slot: len(c.scope)})
+	}
+	c.maxSlots = max(c.maxSlots, len(c.scope))
+	return slots
+}
+
+func (c *fastCompiler) pop(n int) { c.scope = c.scope[:len(c.scope)-n] }
+
+// ident compiles a variable reference, resolved as cel-go's planner resolves it:
+// constants and type names first, then comprehension variables, then the document
+// variables.
+func (c *fastCompiler) ident(id int64, name string) (node, error) {
+	if r, ok := c.refMap[id]; ok {
+		if r.Value != nil {
+			v, ok := fromVal(r.Value)
+			if !ok {
+				return node{}, unsupported("constant %s", r.Name)
+			}
+			return constNode(v), nil
+		}
+		if t := c.typeMap[id]; t != nil && t.Kind() == types.TypeKind {
+			tv, found := c.lib.provider.FindIdent(r.Name)
+			if !found {
+				return node{}, unsupported("type name %s", r.Name)
+			}
+			return constNode(tv), nil
+		}
+		name = r.Name
+	}
+	if slot, ok := c.local(name); ok {
+		return node{fn: func(in *input) (any, bool) {
+			v := in.slots[slot]
+			if _, bad := v.(slotError); bad {
+				return nil, false
+			}
+			return v, true
+		}}, nil
+	}
+	switch name {
+	case "resource":
+		return node{fn: func(in *input) (any, bool) { return in.resourceMap(), true }}, nil
+	case "account":
+		return node{fn: func(in *input) (any, bool) { return in.accountMap(), true }}, nil
+	case "now":
+		return node{fn: func(in *input) (any, bool) { return in.nowAny, true }}, nil
+	}
+	return node{}, unsupported("variable %s", name)
+}
+
+// documentRoot reports whether e is the document variable resource or account (not
+// shadowed by a comprehension variable).
+func (c *fastCompiler) documentRoot(e celast.Expr) (string, bool) {
+	if e.Kind() != celast.IdentKind {
+		return "", false
+	}
+	name := e.AsIdent()
+	if r, ok := c.refMap[e.ID()]; ok {
+		if r.Value != nil {
+			return "", false
+		}
+		name = r.Name
+	}
+	if _, shadowed := c.local(name); shadowed {
+		return "", false
+	}
+	return name, name == "resource" || name == "account"
+}
+
+func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
+	if r, ok := c.refMap[e.ID()]; ok {
+		// A qualified identifier resolved by the checker.
+		return c.ident(e.ID(), r.Name)
+	}
+	sel := e.AsSelect()
+	field := sel.FieldName()
+	if sel.IsTestOnly() {
+		op, err := c.compile(sel.Operand())
+		if err != nil {
+			return node{}, err
+		}
+		return node{fn: func(in *input) (any, bool) {
+			v, ok := op.fn(in)
+			if !ok {
+				return nil, false
+			}
+			switch m := v.(type) {
+			case map[string]any:
+				_, has := m[field]
+				return has, true
+			case map[string]string:
+				_, has := m[field]
+				return has, true
+			case nil, bool, string, float64, int64, uint64:
+				// cel-go's presence test on a scalar is false, not an error.
+				return false, true
+			}
+			return nil, false
+		}}, nil
+	}
+	if root, ok := c.documentRoot(sel.Operand()); ok {
+		return documentField(root, field), nil
+	}
+	op, err := c.compile(sel.Operand())
+	if err != nil {
+		return node{}, err
+	}
+	lib := c.lib
+	return node{fn: func(in *input) (any, bool) {
+		v, ok := op.fn(in)
+		if !ok {
+			return nil, false
+		}
+		return lib.selectKey(v, field)
+	}}, nil
+}
+
+// documentField reads a field of the resource or account document straight from the
+// providers.Resource, as the map fillDocumentMap builds would give it (without
+// building the map).
+func documentField(root, field string) node {
+	doc := func(in *input) *providers.Resource { return &in.doc.Resource }
+	if root == "account" {
+		doc = func(in *input) *providers.Resource { return in.doc.Account }
+	}
+	var get func(r *providers.Resource) any
+	switch field {
+	case "properties":
+		if root == "resource" {
+			// The hot path: one field read, no nil account to consider.
+			return node{fn: func(in *input) (any, bool) {
+				if p := in.doc.Resource.Properties; p != nil {
+					return p, true
+				}
+				return emptyProps, true
+			}}
+		}
+		get = func(r *providers.Resource) any {
+			if r.Properties == nil {
+				return emptyProps
+			}
+			return r.Properties
+		}
+	case "tags":
+		get = func(r *providers.Resource) any {
+			if r.Tags == nil {
+				return emptyTags
+			}
+			return r.Tags
+		}
+	case "provider":
+		get = func(r *providers.Resource) any { return r.Provider }
+	case "account_id":
+		get = func(r *providers.Resource) any { return r.AccountID }
+	case "native_id":
+		get = func(r *providers.Resource) any { return r.NativeID }
+	case "type":
+		get = func(r *providers.Resource) any { return r.Type }
+	case "region":
+		get = func(r *providers.Resource) any { return r.Region }
+	case "name":
+		get = func(r *providers.Resource) any { return r.Name }
+	default:
+		// The document map has exactly the fields above: any other is "no such key".
+		return node{fn: func(*input) (any, bool) { return nil, false }}
+	}
+	return node{fn: func(in *input) (any, bool) {
+		r := doc(in)
+		if r == nil {
+			// No account document: `account` is an empty map.
+			return nil, false
+		}
+		return get(r), true
+	}}
+}
+
+// selectKey implements field selection and constant-key indexing: a map key, or the
+// optional chain of cel-go's attributes (selecting on an optional selects on its value
+// and gives optional.none() when the key is absent).
+func (lib *fastLib) selectKey(v any, key string) (any, bool) {
+	switch m := v.(type) {
+	case map[string]any:
+		x, ok := m[key]
+		if !ok {
+			return nil, false
+		}
+		return normalize(x), true
+	case map[string]string:
+		x, ok := m[key]
+		if !ok {
+			return nil, false
+		}
+		return x, true
+	case *types.Optional:
+		return lib.optionalKey(m, key)
+	}
+	return nil, false
+}
+
+// optionalKey selects key on an optional map value: none stays none, an absent key
+// gives none, a present one optional.of(value).
+func (lib *fastLib) optionalKey(o *types.Optional, key string) (any, bool) {
+	if !o.HasValue() {
+		return o, true
+	}
+	inner, ok := fromVal(o.GetValue())
+	if !ok {
+		return nil, false
+	}
+	switch m := inner.(type) {
+	case map[string]any:
+		x, found := m[key]
+		if !found {
+			return types.OptionalNone, true
+		}
+		return types.OptionalOf(lib.adapt(normalize(x))), true
+	case map[string]string:
+		x, found := m[key]
+		if !found {
+			return types.OptionalNone, true
+		}
+		return types.OptionalOf(types.String(x)), true
+	}
+	return nil, false
+}
+
+// normalize turns the *string fields of document maps into strings (cel-go reads them
+// as strings too).
+func normalize(x any) any {
+	if p, ok := x.(*string); ok {
+		return *p
+	}
+	return x
+}
+
+// isNative reports whether v is one of the values the fast path handles itself.
+func isNative(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, float64, int64, uint64, []any, map[string]any, time.Time, time.Duration:
+		return true
+	}
+	return false
+}
+
+// equal is CEL's heterogeneous equality (types.Equal) over fast-path values.
+func (lib *fastLib) equal(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case nil:
+		if b == nil {
+			return true
+		}
+	case float64:
+		switch y := b.(type) {
+		case float64:
+			return x == y
+		case int64:
+			return !math.IsNaN(x) && compareDoubleInt(x, y) == 0
+		case uint64:
+			return !math.IsNaN(x) && compareDoubleUint(x, y) == 0
+		}
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return x == y
+		case float64:
+			return !math.IsNaN(y) && compareDoubleInt(y, x) == 0
+		case uint64:
+			return compareIntUint(x, y) == 0
+		}
+	case uint64:
+		switch y := b.(type) {
+		case uint64:
+			return x == y
+		case float64:
+			return !math.IsNaN(y) && compareDoubleUint(y, x) == 0
+		case int64:
+			return compareIntUint(y, x) == 0
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			if len(x) != len(y) {
+				return false
+			}
+			for i := range x {
+				if !lib.equal(x[i], y[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	case map[string]any:
+		if y, ok := b.(map[string]any); ok {
+			if len(x) != len(y) {
+				return false
+			}
+			for k, xv := range x {
+				yv, found := y[k]
+				if !found || !lib.equal(normalize(xv), normalize(yv)) {
+					return false
+				}
+			}
+			return true
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Equal(y)
+		}
+	case time.Duration:
+		if y, ok := b.(time.Duration); ok {
+			return x == y
+		}
+	case *types.Type:
+		if y, ok := b.(*types.Type); ok {
+			return x.TypeName() == y.TypeName()
+		}
+	}
+	if isNative(a) && isNative(b) {
+		// Two native values of different kinds (numbers handled above) are never equal.
+		return false
+	}
+	return types.Equal(lib.adapt(a), lib.adapt(b)) == types.True
+}
+
+// The numeric comparisons of cel-go's types (compare.go), over Go numbers. NaN is
+// handled by the callers.
+func compareDoubleInt(d float64, i int64) int {
+	if d < math.MinInt64 {
+		return -1
+	}
+	if d > math.MaxInt64 {
+		return 1
+	}
+	return compareFloat(d, float64(i))
+}
+
+func compareDoubleUint(d float64, u uint64) int {
+	if d < 0 {
+		return -1
+	}
+	if d > math.MaxUint64 {
+		return 1
+	}
+	return compareFloat(d, float64(u))
+}
+
+func compareIntUint(i int64, u uint64) int {
+	if i < 0 || u > math.MaxInt64 {
+		return -1
+	}
+	switch d := i - int64(u); {
+	case d < 0:
+		return -1
+	case d > 0:
+		return 1
+	}
+	return 0
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareOrdered[T int64 | uint64 | string | time.Duration](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// compare is the Compare of cel-go's types for the native values; ok is false when the
+// values are not comparable natively (the caller then asks cel-go).
+func compare(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case float64:
+		if math.IsNaN(x) {
+			return 0, false
+		}
+		switch y := b.(type) {
+		case float64:
+			if math.IsNaN(y) {
+				return 0, false
+			}
+			return compareFloat(x, y), true
+		case int64:
+			return compareDoubleInt(x, y), true
+		case uint64:
+			return compareDoubleUint(x, y), true
+		}
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return compareOrdered(x, y), true
+		case float64:
+			if math.IsNaN(y) {
+				return 0, false
+			}
+			return -compareDoubleInt(y, x), true
+		case uint64:
+			return compareIntUint(x, y), true
+		}
+	case uint64:
+		switch y := b.(type) {
+		case uint64:
+			return compareOrdered(x, y), true
+		case float64:
+			if math.IsNaN(y) {
+				return 0, false
+			}
+			return -compareDoubleUint(y, x), true
+		case int64:
+			return -compareIntUint(y, x), true
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), true
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0, true
+			case !x:
+				return -1, true
+			}
+			return 1, true
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			switch {
+			case x.Before(y):
+				return -1, true
+			case x.After(y):
+				return 1, true
+			}
+			return 0, true
+		}
+	case time.Duration:
+		if y, ok := b.(time.Duration); ok {
+			return compareOrdered(x, y), true
+		}
+	}
+	return 0, false
+}
+
+// call compiles a function call: the operators and functions the fast path knows, and
+// every other function through its cel-go binding.
+func (c *fastCompiler) call(e celast.Expr) (node, error) {
+	call := e.AsCall()
+	fn := call.FunctionName()
+	argExprs := call.Args()
+	if call.IsMemberFunction() {
+		argExprs = append([]celast.Expr{call.Target()}, argExprs...)
+	}
+	var ids []string
+	if r, ok := c.refMap[e.ID()]; ok {
+		ids = r.OverloadIDs
+	}
+
+	// Peephole: x.?k.orValue(d) and x[?k].orValue(d) without building the optional.
+	if fn == "orValue" && len(argExprs) == 2 && onlyOverloads(ids, "optional_orValue_value") {
+		if n, ok, err := c.orValueOfOptionalKey(argExprs[0], argExprs[1]); ok || err != nil {
+			return n, err
+		}
+	}
+
+	args := make([]node, len(argExprs))
+	for i, a := range argExprs {
+		n, err := c.compile(a)
+		if err != nil {
+			return node{}, err
+		}
+		args[i] = n
+	}
+	lib := c.lib
+	switch fn {
+	case operators.LogicalAnd:
+		return logical(args, false), nil
+	case operators.LogicalOr:
+		return logical(args, true), nil
+	case operators.Conditional:
+		cond, t, f := args[0].fn, args[1].fn, args[2].fn
+		return node{fn: func(in *input) (any, bool) {
+			v, ok := cond(in)
+			b, isBool := v.(bool)
+			if !ok || !isBool {
+				return nil, false
+			}
+			if b {
+				return t(in)
+			}
+			return f(in)
+		}}, nil
+	case operators.Equals, operators.NotEquals:
+		l, r := args[0].fn, args[1].fn
+		want := fn == operators.Equals
+		return node{fn: func(in *input) (any, bool) {
+			a, ok := l(in)
+			if !ok {
+				return nil, false
+			}
+			b, ok := r(in)
+			if !ok {
+				return nil, false
+			}
+			return lib.equal(a, b) == want, true
+		}}, nil
+	case operators.Index:
+		return index(lib, args[0].fn, args[1].fn), nil
+	case operators.OptSelect, operators.OptIndex:
+		return optionalIndex(lib, args[0].fn, args[1].fn), nil
+	case operators.LogicalNot:
+		if len(args) == 1 {
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				b, isBool := v.(bool)
+				if !ok || !isBool {
+					return nil, false
+				}
+				return !b, true
+			}}, nil
+		}
+	case operators.NotStrictlyFalse:
+		if len(args) == 1 {
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				if !ok {
+					return nil, false // cel-go would say true for an error; the caller gives up anyway
+				}
+				if b, isBool := v.(bool); isBool {
+					return b, true
+				}
+				return true, true
+			}}, nil
+		}
+	case operators.In:
+		if len(args) == 2 {
+			return c.in(args, ids)
+		}
+	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
+		if len(args) == 2 {
+			slow, err := c.generic(fn, ids, args)
+			if err != nil {
+				return node{}, err
+			}
+			l, r := args[0].fn, args[1].fn
+			test := map[string]func(int) bool{
+				operators.Less:          func(x int) bool { return x < 0 },
+				operators.LessEquals:    func(x int) bool { return x <= 0 },
+				operators.Greater:       func(x int) bool { return x > 0 },
+				operators.GreaterEquals: func(x int) bool { return x >= 0 },
+			}[fn]
+			return node{fn: func(in *input) (any, bool) {
+				a, ok := l(in)
+				if !ok {
+					return nil, false
+				}
+				b, ok := r(in)
+				if !ok {
+					return nil, false
+				}
+				if cmp, ok := compare(a, b); ok {
+					return test(cmp), true
+				}
+				return slow.call(in, a, b)
+			}}, nil
+		}
+	case operators.Add:
+		if len(args) == 2 {
+			slow, err := c.generic(fn, ids, args)
+			if err != nil {
+				return node{}, err
+			}
+			l, r := args[0].fn, args[1].fn
+			return node{fn: func(in *input) (any, bool) {
+				a, ok := l(in)
+				if !ok {
+					return nil, false
+				}
+				b, ok := r(in)
+				if !ok {
+					return nil, false
+				}
+				switch x := a.(type) {
+				case string:
+					if y, ok := b.(string); ok {
+						return x + y, true
+					}
+				case []any:
+					if y, ok := b.([]any); ok {
+						out := make([]any, 0, len(x)+len(y))
+						return append(append(out, x...), y...), true
+					}
+				}
+				return slow.call(in, a, b)
+			}}, nil
+		}
+	case overloads.Size:
+		if len(args) == 1 && onlyOverloads(ids, overloads.SizeString, overloads.SizeBytes, overloads.SizeList, overloads.SizeMap,
+			overloads.SizeStringInst, overloads.SizeBytesInst, overloads.SizeListInst, overloads.SizeMapInst) {
+			slow, err := c.generic(fn, ids, args)
+			if err != nil {
+				return node{}, err
+			}
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				if !ok {
+					return nil, false
+				}
+				switch x := v.(type) {
+				case string:
+					return int64(utf8.RuneCountInString(x)), true
+				case []any:
+					return int64(len(x)), true
+				case map[string]any:
+					return int64(len(x)), true
+				case map[string]string:
+					return int64(len(x)), true
+				}
+				return slow.call(in, v)
+			}}, nil
+		}
+	case overloads.TypeConvertType:
+		if len(args) == 1 && !call.IsMemberFunction() && onlyOverloads(ids, overloads.TypeConvertType) {
+			slow, err := c.generic(fn, ids, args)
+			if err != nil {
+				return node{}, err
+			}
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				if !ok {
+					return nil, false
+				}
+				if t := nativeType(v); t != nil {
+					return t, true
+				}
+				return slow.call(in, v)
+			}}, nil
+		}
+	case overloads.Contains, overloads.StartsWith, overloads.EndsWith:
+		if len(args) == 2 && call.IsMemberFunction() && onlyOverloads(ids, overloads.ContainsString, overloads.StartsWithString, overloads.EndsWithString) {
+			test := map[string]func(string, string) bool{
+				overloads.Contains: strings.Contains, overloads.StartsWith: strings.HasPrefix, overloads.EndsWith: strings.HasSuffix,
+			}[fn]
+			return stringTest(args[0].fn, args[1].fn, test), nil
+		}
+	case overloads.Matches:
+		if len(args) == 2 && args[1].isConst && onlyOverloads(ids, overloads.Matches, overloads.MatchesString) {
+			pattern, ok := args[1].val.(string)
+			if !ok {
+				break
+			}
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				return node{}, unsupported("regular expression %q: %v", pattern, err)
+			}
+			return stringTest(args[0].fn, args[1].fn, func(s, _ string) bool { return re.MatchString(s) }), nil
+		}
+	case "orValue":
+		if len(args) == 2 && onlyOverloads(ids, "optional_orValue_value") {
+			opt, alt := args[0].fn, args[1].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := opt(in)
+				if !ok {
+					return nil, false
+				}
+				o, isOpt := v.(*types.Optional)
+				if !isOpt {
+					return nil, false
+				}
+				if o.HasValue() {
+					return fromVal(o.GetValue())
+				}
+				return alt(in)
+			}}, nil
+		}
+	case "or":
+		if len(args) == 2 && onlyOverloads(ids, "optional_or_optional") {
+			opt, alt := args[0].fn, args[1].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := opt(in)
+				if !ok {
+					return nil, false
+				}
+				o, isOpt := v.(*types.Optional)
+				if !isOpt {
+					return nil, false
+				}
+				if o.HasValue() {
+					return o, true
+				}
+				return alt(in)
+			}}, nil
+		}
+	case "related":
+		if len(args) == 1 && !call.IsMemberFunction() {
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				kind, isString := v.(string)
+				if !ok || !isString {
+					return nil, false
+				}
+				return in.relatedList(kind), true
+			}}, nil
+		}
+		return node{}, unsupported("related with %d arguments", len(args))
+	case "age_days":
+		if len(args) == 1 && !call.IsMemberFunction() {
+			a := args[0].fn
+			return node{fn: func(in *input) (any, bool) {
+				v, ok := a(in)
+				if !ok {
+					return nil, false
+				}
+				return fromVal(celfn.AgeDaysVal(lib.adapt(v), in.now))
+			}}, nil
+		}
+		return node{}, unsupported("age_days with %d arguments", len(args))
+	}
+	g, err := c.generic(fn, ids, args)
+	if err != nil {
+		return node{}, err
+	}
+	if overloads.IsTypeConversionFunction(fn) && allConst(args) {
+		// cel-go folds conversions of constants (duration("1h")) when planning.
+		vals := make([]any, len(args))
+		for i, a := range args {
+			vals[i] = a.val
+		}
+		if v, ok := g.call(nil, vals...); ok {
+			return constNode(v), nil
+		}
+	}
+	fns := make([]fastFn, len(args))
+	for i, a := range args {
+		fns[i] = a.fn
+	}
+	return node{fn: func(in *input) (any, bool) {
+		var buf [4]any
+		vals := buf[:0]
+		for _, f := range fns {
+			v, ok := f(in)
+			if !ok {
+				return nil, false
+			}
+			vals = append(vals, v)
+		}
+		return g.call(in, vals...)
+	}}, nil
+}
+
+// onlyOverloads reports whether the checker's candidate overloads are all among want
+// (so that the native implementation is the one cel-go would call).
+func onlyOverloads(ids []string, want ...string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		found := false
+		for _, w := range want {
+			found = found || id == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func allConst(args []node) bool {
+	for _, a := range args {
+		if !a.isConst {
+			return false
+		}
+	}
+	return true
+}
+
+// logical compiles && (or, false) and || (or, true) with CEL's commutative handling of
+// errors: the deciding value wins whichever side it is on; otherwise any error (here:
+// give-up) makes the result an error.
+func logical(args []node, or bool) node {
+	l, r := args[0].fn, args[1].fn
+	decisive := or // true decides ||, false decides &&
+	return node{fn: func(in *input) (any, bool) {
+		a, aok := l(in)
+		ab, aBool := a.(bool)
+		if aok && aBool && ab == decisive {
+			return decisive, true
+		}
+		b, bok := r(in)
+		bb, bBool := b.(bool)
+		if bok && bBool && bb == decisive {
+			return decisive, true
+		}
+		if aok && aBool && bok && bBool {
+			return !decisive, true
+		}
+		return nil, false
+	}}
+}
+
+func stringTest(l, r fastFn, test func(a, b string) bool) node {
+	return node{fn: func(in *input) (any, bool) {
+		a, ok := l(in)
+		if !ok {
+			return nil, false
+		}
+		b, ok := r(in)
+		if !ok {
+			return nil, false
+		}
+		s, sok := a.(string)
+		t, tok := b.(string)
+		if !sok || !tok {
+			return nil, false
+		}
+		return test(s, t), true
+	}}
+}
+
+// nativeType is type(v) for the native values, nil for foreign ones.
+func nativeType(v any) *types.Type {
+	switch v.(type) {
+	case nil:
+		return types.NullType
+	case bool:
+		return types.BoolType
+	case string:
+		return types.StringType
+	case float64:
+		return types.DoubleType
+	case int64:
+		return types.IntType
+	case uint64:
+		return types.UintType
+	case []any:
+		return types.ListType
+	case map[string]any, map[string]string:
+		return types.MapType
+	case time.Time:
+		return types.TimestampType
+	case time.Duration:
+		return types.DurationType
+	}
+	return nil
+}
+
+// index compiles x[k]: a map key or a list position.
+func index(lib *fastLib, base, key fastFn) node {
+	return node{fn: func(in *input) (any, bool) {
+		b, ok := base(in)
+		if !ok {
+			return nil, false
+		}
+		k, ok := key(in)
+		if !ok {
+			return nil, false
+		}
+		switch x := b.(type) {
+		case []any:
+			i, isInt := k.(int64)
+			if !isInt || i < 0 || i >= int64(len(x)) {
+				return nil, false
+			}
+			return x[i], true
+		case map[string]any, map[string]string, *types.Optional:
+			s, isString := k.(string)
+			if !isString {
+				return nil, false
+			}
+			return lib.selectKey(b, s)
+		}
+		return nil, false
+	}}
+}
+
+// optionalIndex compiles x.?k and x[?k].
+func optionalIndex(lib *fastLib, base, key fastFn) node {
+	return node{fn: func(in *input) (any, bool) {
+		b, ok := base(in)
+		if !ok {
+			return nil, false
+		}
+		k, ok := key(in)
+		if !ok {
+			return nil, false
+		}
+		s, isString := k.(string)
+		if !isString {
+			return nil, false
+		}
+		switch x := b.(type) {
+		case map[string]any:
+			v, found := x[s]
+			if !found {
+				return types.OptionalNone, true
+			}
+			return types.OptionalOf(lib.adapt(normalize(v))), true
+		case map[string]string:
+			v, found := x[s]
+			if !found {
+				return types.OptionalNone, true
+			}
+			return types.OptionalOf(types.String(v)), true
+		case *types.Optional:
+			return lib.optionalKey(x, s)
+		}
+		return nil, false
+	}}
+}
+
+// orValueOfOptionalKey compiles x.?k.orValue(d) / x[?k].orValue(d) over maps without
+// building the optional; ok is false when the shape does not match.
+func (c *fastCompiler) orValueOfOptionalKey(optExpr, altExpr celast.Expr) (node, bool, error) {
+	if optExpr.Kind() != celast.CallKind {
+		return node{}, false, nil
+	}
+	oc := optExpr.AsCall()
+	if (oc.FunctionName() != operators.OptSelect && oc.FunctionName() != operators.OptIndex) || len(oc.Args()) != 2 || oc.IsMemberFunction() {
+		return node{}, false, nil
+	}
+	base, err := c.compile(oc.Args()[0])
+	if err != nil {
+		return node{}, false, err
+	}
+	key, err := c.compile(oc.Args()[1])
+	if err != nil {
+		return node{}, false, err
+	}
+	alt, err := c.compile(altExpr)
+	if err != nil {
+		return node{}, false, err
+	}
+	slowOpt := optionalIndex(c.lib, base.fn, key.fn).fn
+	return node{fn: func(in *input) (any, bool) {
+		b, ok := base.fn(in)
+		if !ok {
+			return nil, false
+		}
+		if m, isMap := b.(map[string]any); isMap {
+			k, ok := key.fn(in)
+			if !ok {
+				return nil, false
+			}
+			if s, isString := k.(string); isString {
+				if v, found := m[s]; found {
+					return normalize(v), true
+				}
+				return alt.fn(in)
+			}
+		}
+		o, ok := slowOpt(in)
+		if !ok {
+			return nil, false
+		}
+		opt, isOpt := o.(*types.Optional)
+		if !isOpt {
+			return nil, false
+		}
+		if opt.HasValue() {
+			return fromVal(opt.GetValue())
+		}
+		return alt.fn(in)
+	}}, true, nil
+}
+
+// in compiles `x in container`.
+func (c *fastCompiler) in(args []node, ids []string) (node, error) {
+	elem, cont := args[0].fn, args[1].fn
+	lib := c.lib
+	if !onlyOverloads(ids, overloads.InList, overloads.InMap) {
+		return node{}, unsupported("in with overloads %v", ids)
+	}
+	return node{fn: func(in *input) (any, bool) {
+		x, ok := elem(in)
+		if !ok {
+			return nil, false
+		}
+		y, ok := cont(in)
+		if !ok {
+			return nil, false
+		}
+		switch l := y.(type) {
+		case []any:
+			if !isNative(x) {
+				// cel-go hashes the value against a constant list: leave the odd
+				// cases (unhashable values) to it.
+				return nil, false
+			}
+			for _, e := range l {
+				if lib.equal(x, e) {
+					return true, true
+				}
+			}
+			return false, true
+		case map[string]any:
+			k, isString := x.(string)
+			if !isString {
+				return nil, false
+			}
+			_, found := l[k]
+			return found, true
+		case map[string]string:
+			k, isString := x.(string)
+			if !isString {
+				return nil, false
+			}
+			_, found := l[k]
+			return found, true
+		}
+		return nil, false
+	}}, nil
+}
+
+// genericCall calls a function through its cel-go binding, chosen as cel-go's planner
+// chooses it: the overload the checker resolved when there is exactly one, else the
+// function's dynamic dispatcher.
+type genericCall struct {
+	lib   *fastLib
+	name  string
+	arity int
+	def   *functions.Overload
+	// kind: 1 unary, 2 binary, 0 varargs (or zero arguments).
+	kind int
+}
+
+func (c *fastCompiler) generic(fn string, ids []string, args []node) (*genericCall, error) {
+	var def *functions.Overload
+	if len(ids) == 1 {
+		def = c.lib.overloads[ids[0]]
+	}
+	if def == nil {
+		def = c.lib.overloads[fn]
+	}
+	if def == nil {
+		return nil, unsupported("function %s has no binding", fn)
+	}
+	if def.Async != nil || def.LateBound {
+		return nil, unsupported("function %s is bound late", fn)
+	}
+	g := &genericCall{lib: c.lib, name: fn, arity: len(args), def: def}
+	switch {
+	case len(args) == 1 && !(def.Unary == nil && def.Function != nil):
+		if def.Unary == nil {
+			return nil, unsupported("function %s has no unary binding", fn)
+		}
+		g.kind = 1
+	case len(args) == 2 && !(def.Binary == nil && def.Function != nil):
+		if def.Binary == nil {
+			return nil, unsupported("function %s has no binary binding", fn)
+		}
+		g.kind = 2
+	default:
+		if def.Function == nil {
+			return nil, unsupported("function %s has no binding for %d arguments", fn, len(args))
+		}
+	}
+	return g, nil
+}
+
+// call invokes the binding on fast-path values (in may be nil: constant folding).
+func (g *genericCall) call(_ *input, vals ...any) (any, bool) {
+	if len(vals) != g.arity {
+		return nil, false
+	}
+	trait := g.def.OperandTrait
+	var res ref.Val
+	switch g.kind {
+	case 1:
+		a := g.lib.adapt(vals[0])
+		if trait != 0 && !a.Type().HasTrait(trait) {
+			return nil, false
+		}
+		res = g.def.Unary(a)
+	case 2:
+		a := g.lib.adapt(vals[0])
+		if trait != 0 && !a.Type().HasTrait(trait) {
+			return nil, false
+		}
+		res = g.def.Binary(a, g.lib.adapt(vals[1]))
+	default:
+		args := make([]ref.Val, len(vals))
+		for i, v := range vals {
+			args[i] = g.lib.adapt(v)
+		}
+		if len(args) > 0 && trait != 0 && !args[0].Type().HasTrait(trait) {
+			return nil, false
+		}
+		res = g.def.Function(args...)
+	}
+	if res == nil {
+		return nil, false
+	}
+	return fromVal(res)
+}
+
+// list compiles a list literal; constant lists are built once (and never modified).
+func (c *fastCompiler) list(e celast.Expr) (node, error) {
+	l := e.AsList()
+	if len(l.OptionalIndices()) > 0 {
+		return node{}, unsupported("optional list elements")
+	}
+	elems := make([]node, len(l.Elements()))
+	for i, el := range l.Elements() {
+		n, err := c.compile(el)
+		if err != nil {
+			return node{}, err
+		}
+		elems[i] = n
+	}
+	if allConst(elems) {
+		vals := make([]any, len(elems))
+		for i, el := range elems {
+			vals[i] = el.val
+		}
+		return constNode(vals), nil
+	}
+	return node{fn: func(in *input) (any, bool) {
+		out := make([]any, len(elems))
+		for i, el := range elems {
+			v, ok := el.fn(in)
+			if !ok {
+				return nil, false
+			}
+			out[i] = v
+		}
+		return out, true
+	}}, nil
+}
+
+// mapLiteral compiles a map literal with string keys.
+func (c *fastCompiler) mapLiteral(e celast.Expr) (node, error) {
+	m := e.AsMap()
+	type entry struct{ k, v fastFn }
+	entries := make([]entry, 0, len(m.Entries()))
+	for _, en := range m.Entries() {
+		me := en.AsMapEntry()
+		if me.IsOptional() {
+			return node{}, unsupported("optional map entries")
+		}
+		k, err := c.compile(me.Key())
+		if err != nil {
+			return node{}, err
+		}
+		v, err := c.compile(me.Value())
+		if err != nil {
+			return node{}, err
+		}
+		entries = append(entries, entry{k.fn, v.fn})
+	}
+	return node{fn: func(in *input) (any, bool) {
+		out := make(map[string]any, len(entries))
+		for _, en := range entries {
+			k, ok := en.k(in)
+			if !ok {
+				return nil, false
+			}
+			ks, isString := k.(string)
+			if !isString {
+				return nil, false
+			}
+			v, ok := en.v(in)
+			if !ok {
+				return nil, false
+			}
+			if _, dup := out[ks]; dup {
+				return nil, false
+			}
+			out[ks] = v
+		}
+		return out, true
+	}}, nil
+}
+
+// comprehension compiles a fold. all() and exists() get a dedicated loop with their
+// macro semantics; list-building folds (map, filter) append in place as cel-go does;
+// cel.bind (a fold over an empty list) binds its variable; anything else runs the
+// generic fold: the condition before each step, the accumulator replaced by the step.
+func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
+	f := e.AsComprehension()
+	if f.HasIterVar2() {
+		return node{}, unsupported("two-variable comprehension")
+	}
+	rng, err := c.compile(f.IterRange())
+	if err != nil {
+		return node{}, err
+	}
+	init, err := c.compile(f.AccuInit())
+	if err != nil {
+		return node{}, err
+	}
+	accuVar, iterVar := f.AccuVar(), f.IterVar()
+	lib := c.lib
+
+	// cel.bind(v, init, result): no iteration, the accumulator is the variable.
+	if f.IterRange().Kind() == celast.ListKind && f.IterRange().AsList().Size() == 0 {
+		slots := c.push(accuVar)
+		res, err := c.compile(f.Result())
+		c.pop(1)
+		if err != nil {
+			return node{}, err
+		}
+		accu := slots[0]
+		return node{fn: func(in *input) (any, bool) {
+			v, ok := init.fn(in)
+			if !ok {
+				v = slotError{}
+			}
+			in.slots[accu] = v
+			return res.fn(in)
+		}}, nil
+	}
+
+	if q, ok := quantifier(f); ok {
+		slots := c.push(iterVar)
+		pred, err := c.compile(q.pred)
+		c.pop(1)
+		if err != nil {
+			return node{}, err
+		}
+		return quantifierLoop(lib, rng.fn, slots[0], pred.fn, q.exists), nil
+	}
+
+	slots := c.push(accuVar, iterVar)
+	accu, iter := slots[0], slots[1]
+	if lb, ok := listBuilder(f); ok {
+		cond, err := c.compile(f.LoopCondition())
+		if err != nil {
+			c.pop(2)
+			return node{}, err
+		}
+		var filter node
+		if lb.filter != nil {
+			if filter, err = c.compile(lb.filter); err != nil {
+				c.pop(2)
+				return node{}, err
+			}
+		}
+		elem, err := c.compile(lb.elem)
+		c.pop(2)
+		if err != nil {
+			return node{}, err
+		}
+		return node{fn: func(in *input) (any, bool) {
+			out := []any{}
+			ok := lib.each(in, rng.fn, iter, true, func() (bool, bool) {
+				v, ok := cond.fn(in)
+				if !ok {
+					return false, false
+				}
+				if v != true {
+					return false, true
+				}
+				if filter.fn != nil {
+					keep, ok := filter.fn(in)
+					kb, isBool := keep.(bool)
+					if !ok || !isBool {
+						return false, false
+					}
+					if !kb {
+						return true, true
+					}
+				}
+				x, ok := elem.fn(in)
+				if !ok {
+					return false, false
+				}
+				out = append(out, x)
+				return true, true
+			})
+			if !ok {
+				return nil, false
+			}
+			return out, true
+		}}, nil
+	}
+
+	cond, err := c.compile(f.LoopCondition())
+	if err != nil {
+		c.pop(2)
+		return node{}, err
+	}
+	step, err := c.compile(f.LoopStep())
+	c.pop(2)
+	if err != nil {
+		return node{}, err
+	}
+	c.push(accuVar)
+	res, err := c.compile(f.Result())
+	c.pop(1)
+	if err != nil {
+		return node{}, err
+	}
+	return node{fn: func(in *input) (any, bool) {
+		v, ok := init.fn(in)
+		if !ok {
+			v = slotError{}
+		}
+		in.slots[accu] = v
+		ok = lib.each(in, rng.fn, iter, true, func() (bool, bool) {
+			cv, ok := cond.fn(in)
+			if !ok {
+				return false, false
+			}
+			if cv != true {
+				return false, true
+			}
+			sv, ok := step.fn(in)
+			if !ok {
+				sv = slotError{}
+			}
+			in.slots[accu] = sv
+			return true, true
+		})
+		if !ok {
+			return nil, false
+		}
+		return res.fn(in)
+	}}, nil
+}
+
+// each binds the elements of a list (or the keys of a map) to slot and calls body
+// until it returns more == false; ok == false gives up. cel-go visits map keys in Go's
+// random map order; sorted asks for them in sorted order, one of those orders, so that
+// a fold whose result depends on the order (filter over a map) is deterministic.
+func (lib *fastLib) each(in *input, rng fastFn, slot int, sorted bool, body func() (more, ok bool)) bool {
+	r, ok := rng(in)
+	if !ok {
+		return false
+	}
+	visit := func(e any) (stop, ok bool) {
+		in.slots[slot] = e
+		more, ok := body()
+		return !more, ok
+	}
+	switch x := r.(type) {
+	case []any:
+		for _, e := range x {
+			if stop, ok := visit(e); !ok || stop {
+				return ok
+			}
+		}
+		return true
+	case map[string]any:
+		if sorted {
+			return eachKey(slices.Sorted(maps.Keys(x)), visit)
+		}
+		for k := range x {
+			if stop, ok := visit(k); !ok || stop {
+				return ok
+			}
+		}
+		return true
+	case map[string]string:
+		if sorted {
+			return eachKey(slices.Sorted(maps.Keys(x)), visit)
+		}
+		for k := range x {
+			if stop, ok := visit(k); !ok || stop {
+				return ok
+			}
+		}
+		return true
+	}
+	// Foreign ranges: iterate cel-go's value.
+	it, isIter := lib.adapt(r).(traits.Iterable)
+	if !isIter {
+		return false
+	}
+	iter := it.Iterator()
+	for iter.HasNext() == types.True {
+		e, ok := fromVal(iter.Next())
+		if !ok {
+			return false
+		}
+		if stop, ok := visit(e); !ok || stop {
+			return ok
+		}
+	}
+	return true
+}
+
+func eachKey(keys []string, visit func(any) (stop, ok bool)) bool {
+	for _, k := range keys {
+		if stop, ok := visit(k); !ok || stop {
+			return ok
+		}
+	}
+	return true
+}
+
+// quantifierShape is an all() or exists() macro expansion.
+type quantifierShape struct {
+	pred   celast.Expr
+	exists bool
+}
+
+// quantifier recognises the expansions of all(x, p) (init true, condition
+// @not_strictly_false(acc), step acc && p, result acc) and exists(x, p) (init false,
+// condition @not_strictly_false(!acc), step acc || p, result acc).
+func quantifier(f celast.ComprehensionExpr) (quantifierShape, bool) {
+	accu := f.AccuVar()
+	init, ok := boolLiteral(f.AccuInit())
+	if !ok || !isIdent(f.Result(), accu) || f.LoopCondition().Kind() != celast.CallKind || f.LoopStep().Kind() != celast.CallKind {
+		return quantifierShape{}, false
+	}
+	cond := f.LoopCondition().AsCall()
+	if cond.FunctionName() != operators.NotStrictlyFalse || len(cond.Args()) != 1 {
+		return quantifierShape{}, false
+	}
+	step := f.LoopStep().AsCall()
+	if len(step.Args()) != 2 || !isIdent(step.Args()[0], accu) || mentions(step.Args()[1], accu) {
+		return quantifierShape{}, false
+	}
+	ca := cond.Args()[0]
+	switch {
+	case init && step.FunctionName() == operators.LogicalAnd && isIdent(ca, accu):
+		return quantifierShape{pred: step.Args()[1]}, true
+	case !init && step.FunctionName() == operators.LogicalOr && ca.Kind() == celast.CallKind &&
+		ca.AsCall().FunctionName() == operators.LogicalNot && len(ca.AsCall().Args()) == 1 && isIdent(ca.AsCall().Args()[0], accu):
+		return quantifierShape{pred: step.Args()[1], exists: true}, true
+	}
+	return quantifierShape{}, false
+}
+
+// quantifierLoop evaluates all() / exists(): the deciding predicate value (false for
+// all, true for exists) wins and stops the loop; otherwise an error of any element is
+// the result; otherwise the neutral value.
+func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool) node {
+	return node{fn: func(in *input) (any, bool) {
+		decided, failed := false, false
+		ok := lib.each(in, rng, slot, false, func() (bool, bool) {
+			v, ok := pred(in)
+			b, isBool := v.(bool)
+			switch {
+			case !ok || !isBool:
+				failed = true
+			case b == exists:
+				decided = true
+				return false, true
+			}
+			return true, true
+		})
+		switch {
+		case !ok:
+			return nil, false
+		case decided:
+			return exists, true
+		case failed:
+			return nil, false
+		}
+		return !exists, true
+	}}
+}
+
+// listBuilderShape is a map() or filter() expansion: step acc + [elem], or
+// filter ? acc + [elem] : acc, over an accumulator starting as [] and returned as the
+// result, whose name (starting with @) the expression cannot mention.
+type listBuilderShape struct {
+	filter celast.Expr // nil for map()
+	elem   celast.Expr
+}
+
+func listBuilder(f celast.ComprehensionExpr) (listBuilderShape, bool) {
+	accu := f.AccuVar()
+	if !strings.HasPrefix(accu, "@") || accu == f.IterVar() || !isIdent(f.Result(), accu) ||
+		f.AccuInit().Kind() != celast.ListKind || f.AccuInit().AsList().Size() != 0 || f.LoopStep().Kind() != celast.CallKind ||
+		mentions(f.LoopCondition(), accu) {
+		return listBuilderShape{}, false
+	}
+	var out listBuilderShape
+	step := f.LoopStep().AsCall()
+	if step.FunctionName() == operators.Conditional && len(step.Args()) == 3 {
+		if !isIdent(step.Args()[2], accu) || step.Args()[1].Kind() != celast.CallKind || mentions(step.Args()[0], accu) {
+			return listBuilderShape{}, false
+		}
+		out.filter = step.Args()[0]
+		step = step.Args()[1].AsCall()
+	}
+	args := step.Args()
+	if step.FunctionName() != operators.Add || len(args) != 2 || !isIdent(args[0], accu) ||
+		args[1].Kind() != celast.ListKind || args[1].AsList().Size() != 1 || len(args[1].AsList().OptionalIndices()) > 0 {
+		return listBuilderShape{}, false
+	}
+	out.elem = args[1].AsList().Elements()[0]
+	if mentions(out.elem, accu) {
+		return listBuilderShape{}, false
+	}
+	return out, true
+}
+
+func boolLiteral(e celast.Expr) (bool, bool) {
+	if e.Kind() != celast.LiteralKind {
+		return false, false
+	}
+	b, ok := e.AsLiteral().(types.Bool)
+	return bool(b), ok
+}
+
+func isIdent(e celast.Expr, name string) bool {
+	return e != nil && e.Kind() == celast.IdentKind && e.AsIdent() == name
+}
+
+// mentions reports whether name appears as an identifier anywhere in e.
+func mentions(e celast.Expr, name string) bool {
+	found := false
+	celast.PostOrderVisit(e, celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() == celast.IdentKind && x.AsIdent() == name {
+			found = true
+		}
+	}))
+	return found
+}
