@@ -113,6 +113,9 @@ type program struct {
 	// resKeys and accKeys are the top-level properties of the resource and the account
 	// document the check reads (evidence, gap relevance).
 	resKeys, accKeys []string
+	// resEvidence and accEvidence are the evidence keys of resKeys and accKeys
+	// ("resource.properties.<Key>"), built once.
+	resEvidence, accEvidence []string
 	// resDynamic / accDynamic: the expression uses resource.properties (or the whole
 	// document) in a way whose keys cannot be listed statically.
 	resDynamic, accDynamic bool
@@ -139,6 +142,12 @@ func (co *Compiler) compile(c *Check, ps *problems) *program {
 	}
 	p.resKeys = sortedKeys(refs.res)
 	p.accKeys = sortedKeys(refs.acc)
+	for _, k := range p.resKeys {
+		p.resEvidence = append(p.resEvidence, "resource.properties."+k)
+	}
+	for _, k := range p.accKeys {
+		p.accEvidence = append(p.accEvidence, "account.properties."+k)
+	}
 	p.resDynamic, p.accDynamic = refs.resDynamic, refs.accDynamic
 	return p
 }

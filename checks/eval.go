@@ -94,6 +94,8 @@ type input struct {
 	related     map[string]ref.Val
 	// slots hold the comprehension variables of the fast path.
 	slots []any
+	// capped caches evidence values by evidence key.
+	capped map[string]any
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
 	// plainOnly turns the fast path off (the differential tests compare both).
@@ -129,6 +131,7 @@ func (in *input) reset(doc *Document) {
 	in.resSet, in.accSet = false, false
 	clear(in.related)
 	clear(in.relatedDocs)
+	clear(in.capped)
 	in.partial = nil
 }
 
@@ -140,6 +143,7 @@ func (in *input) release() {
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.slots)
+	clear(in.capped)
 	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
 }
@@ -346,12 +350,19 @@ func containsString(list []string, s string) bool {
 // value evaluates one expression: on the fast path when the document has no gap the
 // expression may read, else (or when the fast path gives up) with cel-go.
 func (e *expression) value(in *input, act cel.Activation, partial bool) (ref.Val, error) {
-	if !partial && e.fast != nil && !in.plainOnly {
-		if v, ok := e.fast.eval(in); ok {
-			return e.lib.toVal(v), nil
-		}
+	if v, ok := e.fastValue(in, partial); ok {
+		return e.lib.toVal(v), nil
 	}
 	return e.run(act, partial)
+}
+
+// fastValue evaluates the expression on the fast path; ok is false when the fast
+// path does not apply or gives up.
+func (e *expression) fastValue(in *input, partial bool) (any, bool) {
+	if partial || e.fast == nil || in.plainOnly {
+		return nil, false
+	}
+	return e.fast.eval(in)
 }
 
 // run evaluates one expression with cel-go.
@@ -396,17 +407,27 @@ func (c *Check) eval(in *input) Result {
 		return res
 	}
 	res.Status = StatusFail
-	msg, err := p.message.value(in, act, partial)
-	if s, ok := msg.(types.String); ok && err == nil {
-		res.Message = string(s)
-	} else {
-		res.Message = c.Title
-		if err != nil {
-			res.Reason = "message: " + err.Error()
-		}
-	}
+	res.Message, res.Reason = c.messageText(in, act, partial)
 	res.Evidence = c.evidence(in)
 	return res
+}
+
+// messageText evaluates the message of a failure; the check's title stands in when
+// it cannot be evaluated, and the reason says why.
+func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, reason string) {
+	if m, ok := c.prog.message.fastValue(in, partial); ok {
+		if s, isString := m.(string); isString {
+			return s, ""
+		}
+	}
+	v, err := c.prog.message.run(act, partial)
+	if s, ok := v.(types.String); ok && err == nil {
+		return string(s), ""
+	}
+	if err != nil {
+		return c.Title, "message: " + err.Error()
+	}
+	return c.Title, ""
 }
 
 // unknown fills an unknown result: the reason, the message when it evaluates, and the
@@ -426,12 +447,13 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 }
 
 // evidence returns the top-level properties the check reads, as far as the document
-// has them, each capped in size.
+// has them, each capped in size. The capped values are kept for the document: the
+// checks of one resource that fail mostly read the same properties.
 func (c *Check) evidence(in *input) map[string]any {
 	p := c.prog
 	var ev map[string]any
-	add := func(root string, props map[string]any, keys []string) {
-		for _, k := range keys {
+	add := func(props map[string]any, keys, names []string) {
+		for i, k := range keys {
 			v, ok := props[k]
 			if !ok {
 				continue
@@ -439,12 +461,20 @@ func (c *Check) evidence(in *input) map[string]any {
 			if ev == nil {
 				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
 			}
-			ev[root+".properties."+k] = capValue(v)
+			capped, done := in.capped[names[i]]
+			if !done {
+				capped = capValue(v)
+				if in.capped == nil {
+					in.capped = map[string]any{}
+				}
+				in.capped[names[i]] = capped
+			}
+			ev[names[i]] = capped
 		}
 	}
-	add("resource", in.doc.Resource.Properties, p.resKeys)
+	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
 	if in.doc.Account != nil {
-		add("account", in.doc.Account.Properties, p.accKeys)
+		add(in.doc.Account.Properties, p.accKeys, p.accEvidence)
 	}
 	return ev
 }

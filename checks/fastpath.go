@@ -180,15 +180,21 @@ type fastVar struct {
 	slot int
 }
 
-// node is a compiled subexpression; constant nodes carry their value.
+// node is a compiled subexpression; constant nodes carry their value. str, when set,
+// reads a string-valued node without boxing the string (for concatenations).
 type node struct {
 	fn      fastFn
 	isConst bool
 	val     any
+	str     func(*input) (string, bool)
 }
 
 func constNode(v any) node {
-	return node{fn: func(*input) (any, bool) { return v, true }, isConst: true, val: v}
+	n := node{fn: func(*input) (any, bool) { return v, true }, isConst: true, val: v}
+	if s, ok := v.(string); ok {
+		n.str = func(*input) (string, bool) { return s, true }
+	}
+	return n
 }
 
 // compileFast builds the fast path of a checked expression, or says why it cannot.
@@ -388,18 +394,31 @@ func documentField(root, field string) node {
 			}
 			return r.Tags
 		}
-	case "provider":
-		get = func(r *providers.Resource) any { return r.Provider }
-	case "account_id":
-		get = func(r *providers.Resource) any { return r.AccountID }
-	case "native_id":
-		get = func(r *providers.Resource) any { return r.NativeID }
-	case "type":
-		get = func(r *providers.Resource) any { return r.Type }
-	case "region":
-		get = func(r *providers.Resource) any { return r.Region }
-	case "name":
-		get = func(r *providers.Resource) any { return r.Name }
+	case "provider", "account_id", "native_id", "type", "region", "name":
+		str := map[string]func(r *providers.Resource) string{
+			"provider":   func(r *providers.Resource) string { return r.Provider },
+			"account_id": func(r *providers.Resource) string { return r.AccountID },
+			"native_id":  func(r *providers.Resource) string { return r.NativeID },
+			"type":       func(r *providers.Resource) string { return r.Type },
+			"region":     func(r *providers.Resource) string { return r.Region },
+			"name":       func(r *providers.Resource) string { return r.Name },
+		}[field]
+		return node{
+			fn: func(in *input) (any, bool) {
+				r := doc(in)
+				if r == nil {
+					return nil, false
+				}
+				return str(r), true
+			},
+			str: func(in *input) (string, bool) {
+				r := doc(in)
+				if r == nil {
+					return "", false
+				}
+				return str(r), true
+			},
+		}
 	default:
 		// The document map has exactly the fields above: any other is "no such key".
 		return node{fn: func(*input) (any, bool) { return nil, false }}
@@ -797,7 +816,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 		}
 	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
 		if len(args) == 2 {
-			slow, err := c.generic(fn, ids, args)
+			slow, err := c.generic(fn, ids, len(args))
 			if err != nil {
 				return node{}, err
 			}
@@ -820,43 +839,17 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				if cmp, ok := compare(a, b); ok {
 					return test(cmp), true
 				}
-				return slow.call(in, a, b)
+				return slow.call2(a, b)
 			}}, nil
 		}
 	case operators.Add:
-		if len(args) == 2 {
-			slow, err := c.generic(fn, ids, args)
-			if err != nil {
-				return node{}, err
-			}
-			l, r := args[0].fn, args[1].fn
-			return node{fn: func(in *input) (any, bool) {
-				a, ok := l(in)
-				if !ok {
-					return nil, false
-				}
-				b, ok := r(in)
-				if !ok {
-					return nil, false
-				}
-				switch x := a.(type) {
-				case string:
-					if y, ok := b.(string); ok {
-						return x + y, true
-					}
-				case []any:
-					if y, ok := b.([]any); ok {
-						out := make([]any, 0, len(x)+len(y))
-						return append(append(out, x...), y...), true
-					}
-				}
-				return slow.call(in, a, b)
-			}}, nil
+		if len(args) == 2 && !call.IsMemberFunction() {
+			return c.addChain(e)
 		}
 	case overloads.Size:
 		if len(args) == 1 && onlyOverloads(ids, overloads.SizeString, overloads.SizeBytes, overloads.SizeList, overloads.SizeMap,
 			overloads.SizeStringInst, overloads.SizeBytesInst, overloads.SizeListInst, overloads.SizeMapInst) {
-			slow, err := c.generic(fn, ids, args)
+			slow, err := c.generic(fn, ids, len(args))
 			if err != nil {
 				return node{}, err
 			}
@@ -876,12 +869,12 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				case map[string]string:
 					return int64(len(x)), true
 				}
-				return slow.call(in, v)
+				return slow.call1(v)
 			}}, nil
 		}
 	case overloads.TypeConvertType:
 		if len(args) == 1 && !call.IsMemberFunction() && onlyOverloads(ids, overloads.TypeConvertType) {
-			slow, err := c.generic(fn, ids, args)
+			slow, err := c.generic(fn, ids, len(args))
 			if err != nil {
 				return node{}, err
 			}
@@ -894,7 +887,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				if t := nativeType(v); t != nil {
 					return t, true
 				}
-				return slow.call(in, v)
+				return slow.call1(v)
 			}}, nil
 		}
 	case overloads.Contains, overloads.StartsWith, overloads.EndsWith:
@@ -978,7 +971,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 		}
 		return node{}, unsupported("age_days with %d arguments", len(args))
 	}
-	g, err := c.generic(fn, ids, args)
+	g, err := c.generic(fn, ids, len(args))
 	if err != nil {
 		return node{}, err
 	}
@@ -988,26 +981,150 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 		for i, a := range args {
 			vals[i] = a.val
 		}
-		if v, ok := g.call(nil, vals...); ok {
+		if v, ok := g.callN(vals); ok {
 			return constNode(v), nil
 		}
+	}
+	switch len(args) {
+	case 1:
+		a := args[0].fn
+		return node{fn: func(in *input) (any, bool) {
+			x, ok := a(in)
+			if !ok {
+				return nil, false
+			}
+			return g.call1(x)
+		}}, nil
+	case 2:
+		a, b := args[0].fn, args[1].fn
+		return node{fn: func(in *input) (any, bool) {
+			x, ok := a(in)
+			if !ok {
+				return nil, false
+			}
+			y, ok := b(in)
+			if !ok {
+				return nil, false
+			}
+			return g.call2(x, y)
+		}}, nil
 	}
 	fns := make([]fastFn, len(args))
 	for i, a := range args {
 		fns[i] = a.fn
 	}
 	return node{fn: func(in *input) (any, bool) {
-		var buf [4]any
-		vals := buf[:0]
-		for _, f := range fns {
+		vals := make([]any, len(fns))
+		for i, f := range fns {
 			v, ok := f(in)
 			if !ok {
 				return nil, false
 			}
-			vals = append(vals, v)
+			vals[i] = v
 		}
-		return g.call(in, vals...)
+		return g.callN(vals)
 	}}, nil
+}
+
+// addChain compiles a + b + c + ... (left-nested _+_ calls) as one node: when every
+// operand is a string, the result is built with one allocation; otherwise the
+// operands are combined pairwise, left to right, as the nested calls would.
+func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
+	var nodes []celast.Expr // outermost first
+	for x := e; ; {
+		nodes = append(nodes, x)
+		l := x.AsCall().Args()[0]
+		if l.Kind() != celast.CallKind || l.AsCall().FunctionName() != operators.Add || len(l.AsCall().Args()) != 2 || l.AsCall().IsMemberFunction() {
+			break
+		}
+		x = l
+	}
+	slices.Reverse(nodes) // innermost first
+	first, err := c.compile(nodes[0].AsCall().Args()[0])
+	if err != nil {
+		return node{}, err
+	}
+	operands := []node{first}
+	steps := make([]*genericCall, len(nodes))
+	for i, n := range nodes {
+		r, err := c.compile(n.AsCall().Args()[1])
+		if err != nil {
+			return node{}, err
+		}
+		operands = append(operands, r)
+		var ids []string
+		if ref, ok := c.refMap[n.ID()]; ok {
+			ids = ref.OverloadIDs
+		}
+		if steps[i], err = c.generic(operators.Add, ids, 2); err != nil {
+			return node{}, err
+		}
+	}
+	return node{fn: func(in *input) (any, bool) {
+		var sbuf [8]string
+		var vbuf [8]any
+		strs, vals := sbuf[:0], vbuf[:0]
+		allStrings, size := true, 0
+		for _, op := range operands {
+			if op.str != nil {
+				s, ok := op.str(in)
+				if !ok {
+					return nil, false
+				}
+				strs = append(strs, s)
+				vals = append(vals, nil)
+				size += len(s)
+				continue
+			}
+			v, ok := op.fn(in)
+			if !ok {
+				return nil, false
+			}
+			s, isString := v.(string)
+			allStrings = allStrings && isString
+			strs = append(strs, s)
+			vals = append(vals, v)
+			size += len(s)
+		}
+		if allStrings {
+			var b strings.Builder
+			b.Grow(size)
+			for _, s := range strs {
+				b.WriteString(s)
+			}
+			return b.String(), true
+		}
+		for i, op := range operands {
+			if op.str != nil {
+				vals[i] = strs[i]
+			}
+		}
+		acc := vals[0]
+		for i, step := range steps {
+			var ok bool
+			if acc, ok = add(step, acc, vals[i+1]); !ok {
+				return nil, false
+			}
+		}
+		return acc, true
+	}}, nil
+}
+
+// add is _+_ on two values: strings and lists natively, anything else through the
+// binding.
+func add(g *genericCall, a, b any) (any, bool) {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x + y, true
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			out := make([]any, 0, len(x)+len(y))
+			return append(append(out, x...), y...), true
+		}
+	}
+	return g.call2(a, b)
 }
 
 // onlyOverloads reports whether the checker's candidate overloads are all among want
@@ -1286,7 +1403,7 @@ type genericCall struct {
 	kind int
 }
 
-func (c *fastCompiler) generic(fn string, ids []string, args []node) (*genericCall, error) {
+func (c *fastCompiler) generic(fn string, ids []string, arity int) (*genericCall, error) {
 	var def *functions.Overload
 	if len(ids) == 1 {
 		def = c.lib.overloads[ids[0]]
@@ -1300,60 +1417,80 @@ func (c *fastCompiler) generic(fn string, ids []string, args []node) (*genericCa
 	if def.Async != nil || def.LateBound {
 		return nil, unsupported("function %s is bound late", fn)
 	}
-	g := &genericCall{lib: c.lib, name: fn, arity: len(args), def: def}
+	g := &genericCall{lib: c.lib, name: fn, arity: arity, def: def}
 	switch {
-	case len(args) == 1 && !(def.Unary == nil && def.Function != nil):
+	case arity == 1 && !(def.Unary == nil && def.Function != nil):
 		if def.Unary == nil {
 			return nil, unsupported("function %s has no unary binding", fn)
 		}
 		g.kind = 1
-	case len(args) == 2 && !(def.Binary == nil && def.Function != nil):
+	case arity == 2 && !(def.Binary == nil && def.Function != nil):
 		if def.Binary == nil {
 			return nil, unsupported("function %s has no binary binding", fn)
 		}
 		g.kind = 2
 	default:
 		if def.Function == nil {
-			return nil, unsupported("function %s has no binding for %d arguments", fn, len(args))
+			return nil, unsupported("function %s has no binding for %d arguments", fn, arity)
 		}
 	}
 	return g, nil
 }
 
-// call invokes the binding on fast-path values (in may be nil: constant folding).
-func (g *genericCall) call(_ *input, vals ...any) (any, bool) {
-	if len(vals) != g.arity {
+// call1, call2 and callN invoke the binding on fast-path values.
+func (g *genericCall) call1(a any) (any, bool) {
+	av := g.lib.adapt(a)
+	if g.kind != 1 {
+		return g.callVals([]ref.Val{av})
+	}
+	if t := g.def.OperandTrait; t != 0 && !av.Type().HasTrait(t) {
 		return nil, false
 	}
-	trait := g.def.OperandTrait
-	var res ref.Val
-	switch g.kind {
-	case 1:
-		a := g.lib.adapt(vals[0])
-		if trait != 0 && !a.Type().HasTrait(trait) {
-			return nil, false
-		}
-		res = g.def.Unary(a)
-	case 2:
-		a := g.lib.adapt(vals[0])
-		if trait != 0 && !a.Type().HasTrait(trait) {
-			return nil, false
-		}
-		res = g.def.Binary(a, g.lib.adapt(vals[1]))
-	default:
-		args := make([]ref.Val, len(vals))
-		for i, v := range vals {
-			args[i] = g.lib.adapt(v)
-		}
-		if len(args) > 0 && trait != 0 && !args[0].Type().HasTrait(trait) {
-			return nil, false
-		}
-		res = g.def.Function(args...)
+	return fromResult(g.def.Unary(av))
+}
+
+func (g *genericCall) call2(a, b any) (any, bool) {
+	av, bv := g.lib.adapt(a), g.lib.adapt(b)
+	if g.kind != 2 {
+		return g.callVals([]ref.Val{av, bv})
 	}
-	if res == nil {
+	if t := g.def.OperandTrait; t != 0 && !av.Type().HasTrait(t) {
 		return nil, false
 	}
-	return fromVal(res)
+	return fromResult(g.def.Binary(av, bv))
+}
+
+func (g *genericCall) callN(vals []any) (any, bool) {
+	switch {
+	case len(vals) == 1 && g.kind == 1:
+		return g.call1(vals[0])
+	case len(vals) == 2 && g.kind == 2:
+		return g.call2(vals[0], vals[1])
+	}
+	args := make([]ref.Val, len(vals))
+	for i, v := range vals {
+		args[i] = g.lib.adapt(v)
+	}
+	return g.callVals(args)
+}
+
+// callVals is the varargs form (FunctionOp): the operand trait is checked on the first
+// argument, as cel-go does.
+func (g *genericCall) callVals(args []ref.Val) (any, bool) {
+	if g.def.Function == nil {
+		return nil, false
+	}
+	if t := g.def.OperandTrait; len(args) > 0 && t != 0 && !args[0].Type().HasTrait(t) {
+		return nil, false
+	}
+	return fromResult(g.def.Function(args...))
+}
+
+func fromResult(v ref.Val) (any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	return fromVal(v)
 }
 
 // list compiles a list literal; constant lists are built once (and never modified).
@@ -1504,34 +1641,35 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 			return node{}, err
 		}
 		return node{fn: func(in *input) (any, bool) {
+			els, ok := lib.rangeOf(in, rng.fn)
+			if !ok {
+				return nil, false
+			}
 			out := []any{}
-			ok := lib.each(in, rng.fn, iter, true, func() (bool, bool) {
+			for i := range els.len() {
+				in.slots[iter] = els.at(i)
 				v, ok := cond.fn(in)
 				if !ok {
-					return false, false
+					return nil, false
 				}
 				if v != true {
-					return false, true
+					break
 				}
 				if filter.fn != nil {
 					keep, ok := filter.fn(in)
 					kb, isBool := keep.(bool)
 					if !ok || !isBool {
-						return false, false
+						return nil, false
 					}
 					if !kb {
-						return true, true
+						continue
 					}
 				}
 				x, ok := elem.fn(in)
 				if !ok {
-					return false, false
+					return nil, false
 				}
 				out = append(out, x)
-				return true, true
-			})
-			if !ok {
-				return nil, false
 			}
 			return out, true
 		}}, nil
@@ -1554,101 +1692,88 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 		return node{}, err
 	}
 	return node{fn: func(in *input) (any, bool) {
+		els, ok := lib.rangeOf(in, rng.fn)
+		if !ok {
+			return nil, false
+		}
 		v, ok := init.fn(in)
 		if !ok {
 			v = slotError{}
 		}
 		in.slots[accu] = v
-		ok = lib.each(in, rng.fn, iter, true, func() (bool, bool) {
+		for i := range els.len() {
+			in.slots[iter] = els.at(i)
 			cv, ok := cond.fn(in)
 			if !ok {
-				return false, false
+				return nil, false
 			}
 			if cv != true {
-				return false, true
+				break
 			}
 			sv, ok := step.fn(in)
 			if !ok {
 				sv = slotError{}
 			}
 			in.slots[accu] = sv
-			return true, true
-		})
-		if !ok {
-			return nil, false
 		}
 		return res.fn(in)
 	}}, nil
 }
 
-// each binds the elements of a list (or the keys of a map) to slot and calls body
-// until it returns more == false; ok == false gives up. cel-go visits map keys in Go's
-// random map order; sorted asks for them in sorted order, one of those orders, so that
-// a fold whose result depends on the order (filter over a map) is deterministic.
-func (lib *fastLib) each(in *input, rng fastFn, slot int, sorted bool, body func() (more, ok bool)) bool {
+// elements is the range of a comprehension: the elements of a list, or the keys of a
+// map. cel-go visits map keys in Go's random map order; the fast path visits them
+// sorted, one of those orders, so that a fold whose result depends on the order
+// (filter over a map) is deterministic.
+type elements struct {
+	list []any
+	keys []string
+}
+
+func (r *elements) len() int { return len(r.list) + len(r.keys) }
+
+func (r *elements) at(i int) any {
+	if r.list != nil {
+		return r.list[i]
+	}
+	return r.keys[i]
+}
+
+// rangeOf evaluates the range of a comprehension; ok is false to give up.
+func (lib *fastLib) rangeOf(in *input, rng fastFn) (elements, bool) {
 	r, ok := rng(in)
 	if !ok {
-		return false
+		return elements{}, false
 	}
-	visit := func(e any) (stop, ok bool) {
-		in.slots[slot] = e
-		more, ok := body()
-		return !more, ok
-	}
+	return lib.elementsOf(r)
+}
+
+func (lib *fastLib) elementsOf(r any) (elements, bool) {
 	switch x := r.(type) {
 	case []any:
-		for _, e := range x {
-			if stop, ok := visit(e); !ok || stop {
-				return ok
-			}
-		}
-		return true
+		return elements{list: x}, true
 	case map[string]any:
-		if sorted {
-			return eachKey(slices.Sorted(maps.Keys(x)), visit)
-		}
-		for k := range x {
-			if stop, ok := visit(k); !ok || stop {
-				return ok
-			}
-		}
-		return true
+		return elements{keys: slices.Sorted(maps.Keys(x))}, true
 	case map[string]string:
-		if sorted {
-			return eachKey(slices.Sorted(maps.Keys(x)), visit)
-		}
-		for k := range x {
-			if stop, ok := visit(k); !ok || stop {
-				return ok
-			}
-		}
-		return true
+		return elements{keys: slices.Sorted(maps.Keys(x))}, true
 	}
 	// Foreign ranges: iterate cel-go's value.
 	it, isIter := lib.adapt(r).(traits.Iterable)
 	if !isIter {
-		return false
+		return elements{}, false
 	}
+	var list []any
 	iter := it.Iterator()
 	for iter.HasNext() == types.True {
 		e, ok := fromVal(iter.Next())
 		if !ok {
-			return false
+			return elements{}, false
 		}
-		if stop, ok := visit(e); !ok || stop {
-			return ok
-		}
+		list = append(list, e)
 	}
-	return true
-}
-
-func eachKey(keys []string, visit func(any) (stop, ok bool)) bool {
-	for _, k := range keys {
-		if stop, ok := visit(k); !ok || stop {
-			return ok
-		}
+	if list == nil {
+		list = []any{}
 	}
-	return true
+	return elements{list: list}, true
 }
 
 // quantifierShape is an all() or exists() macro expansion.
@@ -1690,25 +1815,55 @@ func quantifier(f celast.ComprehensionExpr) (quantifierShape, bool) {
 // the result; otherwise the neutral value.
 func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool) node {
 	return node{fn: func(in *input) (any, bool) {
-		decided, failed := false, false
-		ok := lib.each(in, rng, slot, false, func() (bool, bool) {
+		r, ok := rng(in)
+		if !ok {
+			return nil, false
+		}
+		// The result does not depend on the order: maps are visited in Go's order.
+		failed := false
+		visit := func(e any) bool {
+			in.slots[slot] = e
 			v, ok := pred(in)
 			b, isBool := v.(bool)
 			switch {
 			case !ok || !isBool:
 				failed = true
 			case b == exists:
-				decided = true
-				return false, true
+				return true
 			}
-			return true, true
-		})
-		switch {
-		case !ok:
-			return nil, false
-		case decided:
-			return exists, true
-		case failed:
+			return false
+		}
+		switch x := r.(type) {
+		case []any:
+			for _, e := range x {
+				if visit(e) {
+					return exists, true
+				}
+			}
+		case map[string]any:
+			for k := range x {
+				if visit(k) {
+					return exists, true
+				}
+			}
+		case map[string]string:
+			for k := range x {
+				if visit(k) {
+					return exists, true
+				}
+			}
+		default:
+			els, ok := lib.elementsOf(r)
+			if !ok {
+				return nil, false
+			}
+			for i := range els.len() {
+				if visit(els.at(i)) {
+					return exists, true
+				}
+			}
+		}
+		if failed {
 			return nil, false
 		}
 		return !exists, true
@@ -1763,13 +1918,57 @@ func isIdent(e celast.Expr, name string) bool {
 	return e != nil && e.Kind() == celast.IdentKind && e.AsIdent() == name
 }
 
-// mentions reports whether name appears as an identifier anywhere in e.
+// mentions reports whether e refers to the variable name in the scope where e
+// appears: references inside a comprehension that binds the same name (nested macros
+// all call their accumulator @result) are to that comprehension's variable.
 func mentions(e celast.Expr, name string) bool {
-	found := false
-	celast.PostOrderVisit(e, celast.NewExprVisitor(func(x celast.Expr) {
-		if x.Kind() == celast.IdentKind && x.AsIdent() == name {
-			found = true
+	if e == nil {
+		return false
+	}
+	switch e.Kind() {
+	case celast.IdentKind:
+		return e.AsIdent() == name
+	case celast.SelectKind:
+		return mentions(e.AsSelect().Operand(), name)
+	case celast.CallKind:
+		c := e.AsCall()
+		if c.IsMemberFunction() && mentions(c.Target(), name) {
+			return true
 		}
-	}))
-	return found
+		for _, a := range c.Args() {
+			if mentions(a, name) {
+				return true
+			}
+		}
+	case celast.ListKind:
+		for _, el := range e.AsList().Elements() {
+			if mentions(el, name) {
+				return true
+			}
+		}
+	case celast.MapKind:
+		for _, en := range e.AsMap().Entries() {
+			me := en.AsMapEntry()
+			if mentions(me.Key(), name) || mentions(me.Value(), name) {
+				return true
+			}
+		}
+	case celast.StructKind:
+		for _, f := range e.AsStruct().Fields() {
+			if mentions(f.AsStructField().Value(), name) {
+				return true
+			}
+		}
+	case celast.ComprehensionKind:
+		f := e.AsComprehension()
+		if mentions(f.IterRange(), name) || mentions(f.AccuInit(), name) {
+			return true
+		}
+		loopBinds := f.AccuVar() == name || f.IterVar() == name || f.IterVar2() == name
+		if !loopBinds && (mentions(f.LoopCondition(), name) || mentions(f.LoopStep(), name)) {
+			return true
+		}
+		return f.AccuVar() != name && mentions(f.Result(), name)
+	}
+	return false
 }
