@@ -48,6 +48,8 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Evidence holds the values the check read, keyed "resource.properties.<Key>" or
 	// "account.properties.<Key>", for failures and unknowns. Large values are truncated.
+	// Results of one document may share the map and its values with each other and
+	// with the document: treat it as read-only.
 	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
@@ -94,8 +96,12 @@ type input struct {
 	related     map[string]ref.Val
 	// slots hold the comprehension variables of the fast path.
 	slots []any
-	// capped caches evidence values by evidence key.
-	capped map[string]any
+	// evidence caches the evidence maps of the document by set of properties.
+	evidence map[string]map[string]any
+	// memo keeps the results of costly library functions for the document.
+	memo map[memoKey]memoResult
+	// props caches the top-level resource properties the fast path reads.
+	props propertyCache
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
 	// plainOnly turns the fast path off (the differential tests compare both).
@@ -131,7 +137,9 @@ func (in *input) reset(doc *Document) {
 	in.resSet, in.accSet = false, false
 	clear(in.related)
 	clear(in.relatedDocs)
-	clear(in.capped)
+	clear(in.evidence)
+	clear(in.memo)
+	in.props.next()
 	in.partial = nil
 }
 
@@ -143,7 +151,9 @@ func (in *input) release() {
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.slots)
-	clear(in.capped)
+	clear(in.evidence)
+	clear(in.memo)
+	clear(in.props.vals)
 	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
 }
@@ -415,8 +425,8 @@ func (c *Check) eval(in *input) Result {
 // messageText evaluates the message of a failure; the check's title stands in when
 // it cannot be evaluated, and the reason says why.
 func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, reason string) {
-	if m, ok := c.prog.message.fastValue(in, partial); ok {
-		if s, isString := m.(string); isString {
+	if e := c.prog.message; !partial && e.fast != nil && !in.plainOnly {
+		if s, ok := e.fast.evalString(in); ok {
 			return s, ""
 		}
 	}
@@ -447,10 +457,14 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 }
 
 // evidence returns the top-level properties the check reads, as far as the document
-// has them, each capped in size. The capped values are kept for the document: the
-// checks of one resource that fail mostly read the same properties.
+// has them, each capped in size. The map is built once per document and set of
+// properties: the failing checks of one resource mostly read the same properties, and
+// share it (results are read-only).
 func (c *Check) evidence(in *input) map[string]any {
 	p := c.prog
+	if ev, ok := in.evidence[p.evidenceSet]; ok {
+		return ev
+	}
 	var ev map[string]any
 	add := func(props map[string]any, keys, names []string) {
 		for i, k := range keys {
@@ -461,21 +475,17 @@ func (c *Check) evidence(in *input) map[string]any {
 			if ev == nil {
 				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
 			}
-			capped, done := in.capped[names[i]]
-			if !done {
-				capped = capValue(v)
-				if in.capped == nil {
-					in.capped = map[string]any{}
-				}
-				in.capped[names[i]] = capped
-			}
-			ev[names[i]] = capped
+			ev[names[i]] = capValue(v)
 		}
 	}
 	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
 	if in.doc.Account != nil {
 		add(in.doc.Account.Properties, p.accKeys, p.accEvidence)
 	}
+	if in.evidence == nil {
+		in.evidence = map[string]map[string]any{}
+	}
+	in.evidence[p.evidenceSet] = ev
 	return ev
 }
 

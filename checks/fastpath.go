@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
@@ -54,6 +57,9 @@ type fastFn func(in *input) (v any, ok bool)
 // fastExpr is the fast-path form of one expression.
 type fastExpr struct {
 	fn fastFn
+	// str evaluates a string expression without boxing the result, when the root
+	// node supports it (a concatenation, a string field).
+	str func(*input) (string, bool)
 	// slots is the number of comprehension variables the expression needs.
 	slots int
 }
@@ -72,6 +78,24 @@ func (f *fastExpr) eval(in *input) (v any, ok bool) {
 	return f.fn(in)
 }
 
+// evalString evaluates a string expression, without boxing when it can.
+func (f *fastExpr) evalString(in *input) (s string, ok bool) {
+	if f.str == nil {
+		v, ok := f.eval(in)
+		s, isString := v.(string)
+		return s, ok && isString
+	}
+	if len(in.slots) < f.slots {
+		in.slots = make([]any, f.slots)
+	}
+	defer func() {
+		if recover() != nil {
+			s, ok = "", false
+		}
+	}()
+	return f.str(in)
+}
+
 // fastLib holds what every fast expression of a compiler shares: the function bindings
 // of the environment, by overload id and by function name (as cel-go's dispatcher holds
 // them), and the environment's type adapter and provider.
@@ -79,10 +103,15 @@ type fastLib struct {
 	adapter   types.Adapter
 	provider  types.Provider
 	overloads map[string]*functions.Overload
+
+	// slots numbers the top-level resource properties read by the expressions, for
+	// the per-document property cache (input.props).
+	mu    sync.Mutex
+	slots map[string]int
 }
 
 func newFastLib(env *cel.Env) (*fastLib, error) {
-	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}}
+	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}, slots: map[string]int{}}
 	for _, fn := range env.Functions() {
 		bindings, err := fn.Bindings()
 		if err != nil {
@@ -204,7 +233,7 @@ func (lib *fastLib) compileFast(a *celast.AST) (*fastExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fastExpr{fn: n.fn, slots: c.maxSlots}, nil
+	return &fastExpr{fn: n.fn, str: n.str, slots: c.maxSlots}, nil
 }
 
 func (c *fastCompiler) compile(e celast.Expr) (node, error) {
@@ -347,6 +376,9 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 	if root, ok := c.documentRoot(sel.Operand()); ok {
 		return documentField(root, field), nil
 	}
+	if n, ok := c.propertyPath(e); ok {
+		return n, nil
+	}
 	op, err := c.compile(sel.Operand())
 	if err != nil {
 		return node{}, err
@@ -359,6 +391,114 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		}
 		return lib.selectKey(v, field)
 	}}, nil
+}
+
+// propertyPath compiles resource.properties.A.B.C (field selections all the way) as
+// one node: the top-level property is read through the document's property cache
+// (the checks of one resource read the same few properties), the rest map by map.
+func (c *fastCompiler) propertyPath(e celast.Expr) (node, bool) {
+	var path []string // innermost first after the reversal below
+	x := e
+	for x.Kind() == celast.SelectKind && !x.AsSelect().IsTestOnly() {
+		if _, resolved := c.refMap[x.ID()]; resolved {
+			return node{}, false
+		}
+		path = append(path, x.AsSelect().FieldName())
+		x = x.AsSelect().Operand()
+		if root, ok := c.documentRoot(x); ok {
+			if root != "resource" || len(path) < 2 || path[len(path)-1] != "properties" {
+				return node{}, false
+			}
+			path = path[:len(path)-1]
+			slices.Reverse(path)
+			return c.lib.resourcePath(path), true
+		}
+	}
+	return node{}, false
+}
+
+// resourcePath reads resource.properties.<path...>.
+func (lib *fastLib) resourcePath(path []string) node {
+	slot := lib.propertySlot(path[0])
+	key, rest := path[0], path[1:]
+	return node{fn: func(in *input) (any, bool) {
+		v, ok := in.property(slot, key)
+		if !ok {
+			return nil, false
+		}
+		for _, k := range rest {
+			if m, isMap := v.(map[string]any); isMap {
+				if v, ok = m[k]; !ok {
+					return nil, false
+				}
+				v = normalize(v)
+				continue
+			}
+			if v, ok = lib.selectKey(v, k); !ok {
+				return nil, false
+			}
+		}
+		return v, true
+	}}
+}
+
+// propertySlot returns the cache slot of a top-level resource property; slots are
+// numbered per compiler, so that every check compiled by it shares them.
+func (lib *fastLib) propertySlot(key string) int {
+	lib.mu.Lock()
+	defer lib.mu.Unlock()
+	if s, ok := lib.slots[key]; ok {
+		return s
+	}
+	s := len(lib.slots)
+	lib.slots[key] = s
+	return s
+}
+
+// propertyCache holds the top-level resource properties read so far for the current
+// document, by slot. An entry is valid when its generation is the document's.
+type propertyCache struct {
+	vals []any
+	gens []uint32
+	gen  uint32
+}
+
+// next invalidates the cache for a new document.
+func (pc *propertyCache) next() {
+	pc.gen++
+	if pc.gen == 0 {
+		clear(pc.gens)
+		pc.gen = 1
+	}
+}
+
+// noProperty marks a property the document does not have.
+type noProperty struct{}
+
+// property reads resource.properties[key] through the cache.
+func (in *input) property(slot int, key string) (any, bool) {
+	pc := &in.props
+	if slot < len(pc.gens) && pc.gens[slot] == pc.gen {
+		v := pc.vals[slot]
+		if _, missing := v.(noProperty); missing {
+			return nil, false
+		}
+		return v, true
+	}
+	if slot >= len(pc.gens) {
+		n := max(slot+1, 2*len(pc.gens), 16)
+		pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
+		pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
+	}
+	v, ok := in.doc.Resource.Properties[key]
+	pc.gens[slot] = pc.gen
+	if !ok {
+		pc.vals[slot] = noProperty{}
+		return nil, false
+	}
+	v = normalize(v)
+	pc.vals[slot] = v
+	return v, true
 }
 
 // documentField reads a field of the resource or account document straight from the
@@ -588,6 +728,51 @@ func (lib *fastLib) equal(a, b any) bool {
 	return types.Equal(lib.adapt(a), lib.adapt(b)) == types.True
 }
 
+// equalTo returns equal(·, c) for a constant c, with the constant's kind resolved
+// once.
+func (lib *fastLib) equalTo(c any) func(any) bool {
+	switch x := c.(type) {
+	case nil:
+		return func(a any) bool {
+			if a == nil {
+				return true
+			}
+			if isNative(a) {
+				return false
+			}
+			return lib.equal(a, nil)
+		}
+	case string:
+		return func(a any) bool {
+			if s, ok := a.(string); ok {
+				return s == x
+			}
+			if isNative(a) {
+				return false
+			}
+			return lib.equal(a, c)
+		}
+	case bool:
+		return func(a any) bool {
+			if b, ok := a.(bool); ok {
+				return b == x
+			}
+			if isNative(a) {
+				return false
+			}
+			return lib.equal(a, c)
+		}
+	case float64:
+		return func(a any) bool {
+			if f, ok := a.(float64); ok {
+				return f == x
+			}
+			return lib.equal(a, c)
+		}
+	}
+	return func(a any) bool { return lib.equal(a, c) }
+}
+
 // The numeric comparisons of cel-go's types (compare.go), over Go numbers. NaN is
 // handled by the callers.
 func compareDoubleInt(d float64, i int64) int {
@@ -769,6 +954,20 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 	case operators.Equals, operators.NotEquals:
 		l, r := args[0].fn, args[1].fn
 		want := fn == operators.Equals
+		if args[0].isConst && !args[1].isConst {
+			l, r = r, l
+			args[0], args[1] = args[1], args[0]
+		}
+		if args[1].isConst {
+			eq := lib.equalTo(args[1].val)
+			return node{fn: func(in *input) (any, bool) {
+				a, ok := l(in)
+				if !ok {
+					return nil, false
+				}
+				return eq(a) == want, true
+			}}, nil
+		}
 		return node{fn: func(in *input) (any, bool) {
 			a, ok := l(in)
 			if !ok {
@@ -988,6 +1187,15 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 	switch len(args) {
 	case 1:
 		a := args[0].fn
+		if memoized(fn) {
+			return node{fn: func(in *input) (any, bool) {
+				x, ok := a(in)
+				if !ok {
+					return nil, false
+				}
+				return in.memoCall(g, x)
+			}}, nil
+		}
 		return node{fn: func(in *input) (any, bool) {
 			x, ok := a(in)
 			if !ok {
@@ -1060,7 +1268,9 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			return node{}, err
 		}
 	}
-	return node{fn: func(in *input) (any, bool) {
+	// eval returns the concatenation when every operand is a string (all == true),
+	// else the pairwise result.
+	eval := func(in *input) (str string, v any, all, ok bool) {
 		var sbuf [8]string
 		var vbuf [8]any
 		strs, vals := sbuf[:0], vbuf[:0]
@@ -1069,7 +1279,7 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			if op.str != nil {
 				s, ok := op.str(in)
 				if !ok {
-					return nil, false
+					return "", nil, false, false
 				}
 				strs = append(strs, s)
 				vals = append(vals, nil)
@@ -1078,7 +1288,7 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			}
 			v, ok := op.fn(in)
 			if !ok {
-				return nil, false
+				return "", nil, false, false
 			}
 			s, isString := v.(string)
 			allStrings = allStrings && isString
@@ -1092,7 +1302,7 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			for _, s := range strs {
 				b.WriteString(s)
 			}
-			return b.String(), true
+			return b.String(), nil, true, true
 		}
 		for i, op := range operands {
 			if op.str != nil {
@@ -1103,11 +1313,29 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 		for i, step := range steps {
 			var ok bool
 			if acc, ok = add(step, acc, vals[i+1]); !ok {
-				return nil, false
+				return "", nil, false, false
 			}
 		}
-		return acc, true
-	}}, nil
+		return "", acc, false, true
+	}
+	return node{
+		fn: func(in *input) (any, bool) {
+			s, v, all, ok := eval(in)
+			if !ok {
+				return nil, false
+			}
+			if all {
+				return s, true
+			}
+			return v, true
+		},
+		// A concatenation that is not of strings only gives up here; the caller then
+		// takes the general path.
+		str: func(in *input) (string, bool) {
+			s, _, all, ok := eval(in)
+			return s, ok && all
+		},
+	}, nil
 }
 
 // add is _+_ on two values: strings and lists natively, anything else through the
@@ -1350,6 +1578,23 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 	if !onlyOverloads(ids, overloads.InList, overloads.InMap) {
 		return node{}, unsupported("in with overloads %v", ids)
 	}
+	if set, ok := stringSet(args[1]); ok {
+		// x in ["a", "b"]: only a string can equal a string.
+		return node{fn: func(in *input) (any, bool) {
+			x, ok := elem(in)
+			if !ok {
+				return nil, false
+			}
+			if s, isString := x.(string); isString {
+				_, found := set[s]
+				return found, true
+			}
+			if isNative(x) {
+				return false, true
+			}
+			return nil, false
+		}}, nil
+	}
 	return node{fn: func(in *input) (any, bool) {
 		x, ok := elem(in)
 		if !ok {
@@ -1389,6 +1634,23 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 		}
 		return nil, false
 	}}, nil
+}
+
+// stringSet returns the elements of a constant list of strings as a set.
+func stringSet(n node) (map[string]struct{}, bool) {
+	l, ok := n.val.([]any)
+	if !n.isConst || !ok {
+		return nil, false
+	}
+	set := make(map[string]struct{}, len(l))
+	for _, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		set[s] = struct{}{}
+	}
+	return set, true
 }
 
 // genericCall calls a function through its cel-go binding, chosen as cel-go's planner
@@ -1435,6 +1697,52 @@ func (c *fastCompiler) generic(fn string, ids []string, arity int) (*genericCall
 		}
 	}
 	return g, nil
+}
+
+// memoized reports whether the results of a function of the library are kept for the
+// document: the costly, pure ones (policy analysis, permission lists, JSON decoding),
+// which several checks of one resource often call on the same value.
+func memoized(fn string) bool {
+	return strings.HasPrefix(fn, "iam.") || strings.HasPrefix(fn, "ports.") || strings.HasPrefix(fn, "json.")
+}
+
+// memoKey identifies a call on a document value by the value's identity: within the
+// evaluation of one document, values are not modified, so the same map or list gives
+// the same result.
+type memoKey struct {
+	g   *genericCall
+	ptr unsafe.Pointer
+	n   int
+}
+
+type memoResult struct {
+	v  any
+	ok bool
+}
+
+// memoCall is g.call1(x), remembered for the document when x is a map or a list.
+func (in *input) memoCall(g *genericCall, x any) (any, bool) {
+	var key memoKey
+	switch v := x.(type) {
+	case map[string]any:
+		key = memoKey{g: g, ptr: reflect.ValueOf(v).UnsafePointer(), n: -1}
+	case []any:
+		if len(v) == 0 {
+			return g.call1(x)
+		}
+		key = memoKey{g: g, ptr: unsafe.Pointer(&v[0]), n: len(v)}
+	default:
+		return g.call1(x)
+	}
+	if r, ok := in.memo[key]; ok {
+		return r.v, r.ok
+	}
+	v, ok := g.call1(x)
+	if in.memo == nil {
+		in.memo = map[memoKey]memoResult{}
+	}
+	in.memo[key] = memoResult{v, ok}
+	return v, ok
 }
 
 // call1, call2 and callN invoke the binding on fast-path values.
