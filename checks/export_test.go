@@ -59,3 +59,19 @@ func FastAnswers(c *Check, doc Document) map[string]bool {
 func FixtureDoc(c *Check, i int) (Document, error) {
 	return c.Tests[i].document(c.Resource)
 }
+
+// EvaluateRegistryPath is Registry.Evaluate with the fast path on or off: one input
+// for all the checks of the document, so the per-document caches are shared as in
+// production.
+func EvaluateRegistryPath(r *Registry, doc Document, fast bool) []Result {
+	in := newInput()
+	in.reset(&doc)
+	in.plainOnly = !fast
+	var out []Result
+	for _, c := range r.byType[doc.Resource.Type] {
+		if res := c.eval(in); res.Status != StatusSkip {
+			out = append(out, res)
+		}
+	}
+	return out
+}

@@ -728,9 +728,16 @@ func (lib *fastLib) equal(a, b any) bool {
 	return types.Equal(lib.adapt(a), lib.adapt(b)) == types.True
 }
 
-// equalTo returns equal(·, c) for a constant c, with the constant's kind resolved
-// once.
-func (lib *fastLib) equalTo(c any) func(any) bool {
+// equalTo returns equal(·, c) for a constant c (equal(c, ·) when left), with the
+// constant's kind resolved once. Equality between native values is symmetric; the
+// order is kept for the foreign values that go to cel-go.
+func (lib *fastLib) equalTo(c any, left bool) func(any) bool {
+	general := func(a any) bool {
+		if left {
+			return lib.equal(c, a)
+		}
+		return lib.equal(a, c)
+	}
 	switch x := c.(type) {
 	case nil:
 		return func(a any) bool {
@@ -740,7 +747,7 @@ func (lib *fastLib) equalTo(c any) func(any) bool {
 			if isNative(a) {
 				return false
 			}
-			return lib.equal(a, nil)
+			return general(a)
 		}
 	case string:
 		return func(a any) bool {
@@ -750,7 +757,7 @@ func (lib *fastLib) equalTo(c any) func(any) bool {
 			if isNative(a) {
 				return false
 			}
-			return lib.equal(a, c)
+			return general(a)
 		}
 	case bool:
 		return func(a any) bool {
@@ -760,17 +767,17 @@ func (lib *fastLib) equalTo(c any) func(any) bool {
 			if isNative(a) {
 				return false
 			}
-			return lib.equal(a, c)
+			return general(a)
 		}
 	case float64:
 		return func(a any) bool {
 			if f, ok := a.(float64); ok {
 				return f == x
 			}
-			return lib.equal(a, c)
+			return general(a)
 		}
 	}
-	return func(a any) bool { return lib.equal(a, c) }
+	return general
 }
 
 // The numeric comparisons of cel-go's types (compare.go), over Go numbers. NaN is
@@ -954,12 +961,14 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 	case operators.Equals, operators.NotEquals:
 		l, r := args[0].fn, args[1].fn
 		want := fn == operators.Equals
-		if args[0].isConst && !args[1].isConst {
-			l, r = r, l
-			args[0], args[1] = args[1], args[0]
-		}
-		if args[1].isConst {
-			eq := lib.equalTo(args[1].val)
+		if args[0].isConst != args[1].isConst {
+			// One side is a constant: its kind is resolved once.
+			var eq func(any) bool
+			if args[0].isConst {
+				l, eq = r, lib.equalTo(args[0].val, true)
+			} else {
+				eq = lib.equalTo(args[1].val, false)
+			}
 			return node{fn: func(in *input) (any, bool) {
 				a, ok := l(in)
 				if !ok {
@@ -1095,6 +1104,25 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				overloads.Contains: strings.Contains, overloads.StartsWith: strings.HasPrefix, overloads.EndsWith: strings.HasSuffix,
 			}[fn]
 			return stringTest(args[0].fn, args[1].fn, test), nil
+		}
+	case "replace":
+		// ext.Strings: replace every occurrence (the string_replace_string_string
+		// overload, strings.ReplaceAll).
+		if len(args) == 3 && call.IsMemberFunction() && onlyOverloads(ids, "string_replace_string_string") {
+			str, old, repl := args[0].fn, args[1].fn, args[2].fn
+			return node{fn: func(in *input) (any, bool) {
+				var s [3]string
+				for i, f := range [3]fastFn{str, old, repl} {
+					v, ok := f(in)
+					if !ok {
+						return nil, false
+					}
+					if s[i], ok = v.(string); !ok {
+						return nil, false
+					}
+				}
+				return strings.ReplaceAll(s[0], s[1], s[2]), true
+			}}, nil
 		}
 	case overloads.Matches:
 		if len(args) == 2 && args[1].isConst && onlyOverloads(ids, overloads.Matches, overloads.MatchesString) {
@@ -1710,7 +1738,7 @@ func memoized(fn string) bool {
 // evaluation of one document, values are not modified, so the same map or list gives
 // the same result.
 type memoKey struct {
-	g   *genericCall
+	fn  *functions.Overload // the binding: call sites of one function share results
 	ptr unsafe.Pointer
 	n   int
 }
@@ -1725,12 +1753,12 @@ func (in *input) memoCall(g *genericCall, x any) (any, bool) {
 	var key memoKey
 	switch v := x.(type) {
 	case map[string]any:
-		key = memoKey{g: g, ptr: reflect.ValueOf(v).UnsafePointer(), n: -1}
+		key = memoKey{fn: g.def, ptr: reflect.ValueOf(v).UnsafePointer(), n: -1}
 	case []any:
 		if len(v) == 0 {
 			return g.call1(x)
 		}
-		key = memoKey{g: g, ptr: unsafe.Pointer(&v[0]), n: len(v)}
+		key = memoKey{fn: g.def, ptr: unsafe.Pointer(&v[0]), n: len(v)}
 	default:
 		return g.call1(x)
 	}

@@ -17,8 +17,10 @@ import (
 
 // differentialCorpus gathers, per resource type, the documents a differential test
 // evaluates: every fixture of every check of that type (so each check also sees the
-// documents written for its neighbours), and the synthetic benchmark documents.
-func differentialCorpus(t *testing.T, regs ...*checks.Registry) map[string][]checks.Document {
+// documents written for its neighbours), the synthetic benchmark documents, and the
+// golden documents the collectors emit with fixtures laid over them (the built-in
+// benchmark's documents).
+func differentialCorpus(t *testing.T, builtins *checks.Registry, regs ...*checks.Registry) map[string][]checks.Document {
 	t.Helper()
 	byType := map[string][]checks.Document{}
 	for _, reg := range regs {
@@ -31,6 +33,9 @@ func differentialCorpus(t *testing.T, regs ...*checks.Registry) map[string][]che
 		}
 	}
 	for _, d := range syntheticDocs(200) {
+		byType[d.Resource.Type] = append(byType[d.Resource.Type], d)
+	}
+	for _, d := range builtinDocs(t, builtins, 3000) {
 		byType[d.Resource.Type] = append(byType[d.Resource.Type], d)
 	}
 	return byType
@@ -52,7 +57,18 @@ func TestFastPathMatchesCEL(t *testing.T) {
 	builtins, err := builtin.Registry()
 	require.NoError(t, err)
 	testdata := loadTestdata(t)
-	corpus := differentialCorpus(t, builtins, testdata)
+	corpus := differentialCorpus(t, builtins, builtins, testdata)
+
+	// Whole documents through a registry: the checks of a document share the caches
+	// of the fast path (properties, function results, evidence).
+	for _, reg := range []*checks.Registry{builtins, testdata} {
+		for typ, docs := range corpus {
+			for i, doc := range docs {
+				require.Equal(t, checks.EvaluateRegistryPath(reg, doc, false), checks.EvaluateRegistryPath(reg, doc, true),
+					"%s document %d: fast path differs from cel-go", typ, i)
+			}
+		}
+	}
 
 	for _, reg := range []*checks.Registry{builtins, testdata} {
 		for _, c := range reg.Checks() {
@@ -392,4 +408,18 @@ func deepCopy(v any) any {
 		return out
 	}
 	return v
+}
+
+// TestFastPathVisitsMapKeysSorted: cel-go visits map keys in Go's random order; the
+// fast path visits them sorted (one of those orders), so a list built from a map is
+// the same on every evaluation.
+func TestFastPathVisitsMapKeysSorted(t *testing.T) {
+	t.Parallel()
+	c, err := checks.ParseCheck(checkYAML("aws.s3.sorted_keys", "",
+		`resource.properties.M.filter(k, resource.properties.M[k] == true) == ["a", "c", "d"]`, `"m"`))
+	require.NoError(t, err)
+	doc := checks.Document{Resource: bucket(map[string]any{"M": map[string]any{"d": true, "c": true, "b": false, "a": true}})}
+	for range 20 {
+		require.Equal(t, checks.StatusPass, checks.EvaluatePath(context.Background(), c, doc, true).Status)
+	}
 }
