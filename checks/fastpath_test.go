@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -226,6 +227,14 @@ func TestFastPathSemantics(t *testing.T) {
 		"gap":           {Resource: bucket(props, "Missing")},
 		"account": {Resource: bucket(props), Account: &providers.Resource{Type: "aws.account", Name: "acct",
 			Properties: map[string]any{"P": 1.0}}},
+		// Documents built in Go rather than decoded from JSON carry other Go types: the
+		// fast path hands them to cel-go's adapter.
+		"go values": {Resource: bucket(map[string]any{
+			"S": "abc", "N": 22, "F": float32(1.5), "Neg": int64(-3), "Big": uint64(1 << 63), "T": true, "Null": nil,
+			"L": []string{"a", "b"}, "LE": []int{}, "M": map[string]int{"k": 1, "n": 2}, "ME": map[string]string{},
+			"LM": []map[string]any{{"A": 1}, {"A": "x"}}, "Time": time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+			"Stmt": map[string]string{"Effect": "Allow", "Principal": "*"},
+		})},
 		"related with a gap": {Resource: bucket(props), Related: map[string][]providers.Resource{"kms_key": {{Name: "key1", Properties: map[string]any{},
 			Gaps: []providers.Gap{{Property: "On", Kind: providers.KindAccessDenied}}}}}},
 	}
