@@ -98,8 +98,10 @@ type input struct {
 	slots []any
 	// evidence caches the evidence maps of the document by set of properties.
 	evidence map[string]map[string]any
-	// memo keeps the results of costly library functions for the document.
-	memo map[memoKey]memoResult
+	// memo keeps the results of costly library functions for the document, bindings
+	// the values of cel.bind loops that depend on the document alone.
+	memo     map[memoKey]memoResult
+	bindings map[string]memoResult
 	// props caches the top-level resource properties the fast path reads.
 	props propertyCache
 	// partial marks the gap properties unknown; built on first need.
@@ -139,6 +141,7 @@ func (in *input) reset(doc *Document) {
 	clear(in.relatedDocs)
 	clear(in.evidence)
 	clear(in.memo)
+	clear(in.bindings)
 	in.props.next()
 	in.partial = nil
 }
@@ -153,6 +156,7 @@ func (in *input) release() {
 	clear(in.slots)
 	clear(in.evidence)
 	clear(in.memo)
+	clear(in.bindings)
 	clear(in.props.vals)
 	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil

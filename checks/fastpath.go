@@ -1936,6 +1936,26 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 			return node{}, err
 		}
 		accu := slots[0]
+		if key, ok := c.sharedBinding(f.AccuInit()); ok {
+			// The same binding in several checks (the CIS metric-filter checks bind the
+			// same trails, topics and alarms): computed once per document.
+			return node{fn: func(in *input) (any, bool) {
+				r, done := in.bindings[key]
+				if !done {
+					r.v, r.ok = init.fn(in)
+					if in.bindings == nil {
+						in.bindings = map[string]memoResult{}
+					}
+					in.bindings[key] = r
+				}
+				if r.ok {
+					in.slots[accu] = r.v
+				} else {
+					in.slots[accu] = slotError{}
+				}
+				return res.fn(in)
+			}}, nil
+		}
 		return node{fn: func(in *input) (any, bool) {
 			v, ok := init.fn(in)
 			if !ok {
@@ -2054,6 +2074,94 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 		}
 		return res.fn(in)
 	}}, nil
+}
+
+// sharedBinding reports whether the value bound by a cel.bind is worth keeping for
+// the document, and under which key: its init loops over something (a comprehension),
+// and reads no variable of an enclosing comprehension, so its value depends on the
+// document alone. The key is the expression's structure, the same in every check that
+// writes it.
+func (c *fastCompiler) sharedBinding(init celast.Expr) (string, bool) {
+	loops := false
+	celast.PostOrderVisit(init, celast.NewExprVisitor(func(e celast.Expr) {
+		loops = loops || e.Kind() == celast.ComprehensionKind
+	}))
+	if !loops {
+		return "", false
+	}
+	for _, v := range c.scope {
+		if mentions(init, v.name) {
+			return "", false
+		}
+	}
+	var b strings.Builder
+	if !canonical(&b, init) {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// canonical writes the structure of an expression (without node ids); false for a
+// kind it does not know.
+func canonical(b *strings.Builder, e celast.Expr) bool {
+	all := func(list []celast.Expr) bool {
+		for i, x := range list {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if !canonical(b, x) {
+				return false
+			}
+		}
+		return true
+	}
+	switch e.Kind() {
+	case celast.LiteralKind:
+		fmt.Fprintf(b, "%T(%q)", e.AsLiteral(), fmt.Sprint(e.AsLiteral().Value()))
+	case celast.IdentKind:
+		b.WriteString(e.AsIdent())
+	case celast.SelectKind:
+		sel := e.AsSelect()
+		if sel.IsTestOnly() {
+			b.WriteString("has:")
+		}
+		b.WriteByte('(')
+		if !canonical(b, sel.Operand()) {
+			return false
+		}
+		b.WriteString(")." + sel.FieldName())
+	case celast.CallKind:
+		call := e.AsCall()
+		if call.IsMemberFunction() {
+			b.WriteByte('(')
+			if !canonical(b, call.Target()) {
+				return false
+			}
+			b.WriteString(").")
+		}
+		b.WriteString(call.FunctionName() + "(")
+		if !all(call.Args()) {
+			return false
+		}
+		b.WriteByte(')')
+	case celast.ListKind:
+		l := e.AsList()
+		fmt.Fprintf(b, "[%v:", l.OptionalIndices())
+		if !all(l.Elements()) {
+			return false
+		}
+		b.WriteByte(']')
+	case celast.ComprehensionKind:
+		f := e.AsComprehension()
+		fmt.Fprintf(b, "fold(%s,%s,%s;", f.IterVar(), f.IterVar2(), f.AccuVar())
+		if !all([]celast.Expr{f.IterRange(), f.AccuInit(), f.LoopCondition(), f.LoopStep(), f.Result()}) {
+			return false
+		}
+		b.WriteByte(')')
+	default:
+		return false
+	}
+	return true
 }
 
 // elements is the range of a comprehension: the elements of a list, or the keys of a
