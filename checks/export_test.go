@@ -75,3 +75,6 @@ func EvaluateRegistryPath(r *Registry, doc Document, fast bool) []Result {
 	}
 	return out
 }
+
+// FastPanics is the number of panics the fast path recovered from so far.
+func FastPanics() int64 { return fastPanics.Load() }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -72,11 +73,16 @@ func (f *fastExpr) eval(in *input) (v any, ok bool) {
 	}
 	defer func() {
 		if recover() != nil {
+			fastPanics.Add(1)
 			v, ok = nil, false
 		}
 	}()
 	return f.fn(in)
 }
+
+// fastPanics counts the panics of the fast path (bugs: each one cost a cel-go
+// evaluation, not a wrong result); the differential tests require none.
+var fastPanics atomic.Int64
 
 // evalString evaluates a string expression, without boxing when it can.
 func (f *fastExpr) evalString(in *input) (s string, ok bool) {
@@ -90,6 +96,7 @@ func (f *fastExpr) evalString(in *input) (s string, ok bool) {
 	}
 	defer func() {
 		if recover() != nil {
+			fastPanics.Add(1)
 			s, ok = "", false
 		}
 	}()

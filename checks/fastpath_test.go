@@ -55,6 +55,8 @@ func requireSamePaths(t *testing.T, c *checks.Check, doc checks.Document, what s
 
 func TestFastPathMatchesCEL(t *testing.T) {
 	t.Parallel()
+	// A panic would be hidden by the fall back to cel-go: there must be none.
+	t.Cleanup(func() { require.Zero(t, checks.FastPanics(), "the fast path panicked") })
 	builtins, err := builtin.Registry()
 	require.NoError(t, err)
 	testdata := loadTestdata(t)
@@ -135,6 +137,7 @@ func TestFastPathCoverage(t *testing.T) {
 // against cel-go on documents built to hit them.
 func TestFastPathSemantics(t *testing.T) {
 	t.Parallel()
+	t.Cleanup(func() { require.Zero(t, checks.FastPanics(), "the fast path panicked") })
 	props := map[string]any{
 		"S": "abc", "E": "", "U": "héllo", "N": 22.0, "F": 1.5, "Neg": -3.0, "Big": 1e19, "T": true, "Fa": false, "Null": nil,
 		"L": []any{1.0, "a", nil, true}, "LE": []any{}, "M": map[string]any{"k": "v", "n": 1.0}, "ME": map[string]any{},
