@@ -42,10 +42,17 @@ import (
 // errors carry cel-go's own messages and a case the fast path does not know costs time,
 // never a different answer. Giving up inside `a && b` or `a || b` is treated as cel-go
 // treats an error there: absorbed when the other side decides the result (false for &&,
-// true for ||). That is exact even when the fast path gave up on a value cel-go would
-// have computed, because the deciding side decides whatever the other value is. No
-// other construct absorbs a give-up: non-strict functions and comprehension conditions
-// give up when an argument does.
+// true for ||); likewise one deciding element decides all() (false) and exists()
+// (true) whatever the other elements gave. That is exact even when the fast path gave
+// up on a value cel-go would have computed, because the deciding value decides whatever
+// the other value is. No other construct absorbs a give-up: non-strict functions and
+// comprehension conditions give up when an argument does.
+//
+// Two deliberate differences in means, not in results: map keys are visited in sorted
+// order (cel-go's order is Go's random map order, of which sorted is one), and what
+// depends on the document alone is kept for the document and shared by its checks
+// (top-level properties, results of the costly library functions, cel.bind values of
+// loops): values are never modified during an evaluation.
 //
 // Values that are not among the native ones (a ref.Val returned by a function, a Go
 // type that is not plain JSON) are "foreign": operations on them go through cel-go's own
@@ -1692,10 +1699,8 @@ func stringSet(n node) (map[string]struct{}, bool) {
 // chooses it: the overload the checker resolved when there is exactly one, else the
 // function's dynamic dispatcher.
 type genericCall struct {
-	lib   *fastLib
-	name  string
-	arity int
-	def   *functions.Overload
+	lib *fastLib
+	def *functions.Overload
 	// kind: 1 unary, 2 binary, 0 varargs (or zero arguments).
 	kind int
 }
@@ -1714,7 +1719,7 @@ func (c *fastCompiler) generic(fn string, ids []string, arity int) (*genericCall
 	if def.Async != nil || def.LateBound {
 		return nil, unsupported("function %s is bound late", fn)
 	}
-	g := &genericCall{lib: c.lib, name: fn, arity: arity, def: def}
+	g := &genericCall{lib: c.lib, def: def}
 	switch {
 	case arity == 1 && !(def.Unary == nil && def.Function != nil):
 		if def.Unary == nil {
