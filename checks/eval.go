@@ -96,8 +96,10 @@ type input struct {
 	related     map[string]ref.Val
 	// slots hold the comprehension variables of the fast path.
 	slots []any
-	// evidence caches the evidence maps of the document by set of properties.
+	// evidence caches the evidence maps of the document by set of properties, capped
+	// the capped values by evidence key.
 	evidence map[string]map[string]any
+	capped   map[string]any
 	// memo keeps the results of costly library functions for the document, bindings
 	// the values of cel.bind loops that depend on the document alone.
 	memo     map[memoKey]memoResult
@@ -140,6 +142,7 @@ func (in *input) reset(doc *Document) {
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.evidence)
+	clear(in.capped)
 	clear(in.memo)
 	clear(in.bindings)
 	in.props.next()
@@ -155,6 +158,7 @@ func (in *input) release() {
 	clear(in.relatedDocs)
 	clear(in.slots)
 	clear(in.evidence)
+	clear(in.capped)
 	clear(in.memo)
 	clear(in.bindings)
 	clear(in.props.vals)
@@ -479,7 +483,16 @@ func (c *Check) evidence(in *input) map[string]any {
 			if ev == nil {
 				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
 			}
-			ev[names[i]] = capValue(v)
+			capped, done := in.capped[names[i]]
+			if !done {
+				// Capping a large value marshals it: once per document and property.
+				capped = capValue(v)
+				if in.capped == nil {
+					in.capped = map[string]any{}
+				}
+				in.capped[names[i]] = capped
+			}
+			ev[names[i]] = capped
 		}
 	}
 	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
