@@ -48,6 +48,9 @@ type CompilerConfig struct {
 type Compiler struct {
 	env *cel.Env
 	cfg CompilerConfig
+	// fast compiles expressions to the fast path (fastpath.go); nil when runtime cost
+	// tracking is on, which only cel-go's interpreter does.
+	fast *fastLib
 }
 
 // NewCompiler builds the CEL environment: variables resource, account, now; the
@@ -78,7 +81,13 @@ func NewCompiler(cfg CompilerConfig) (*Compiler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build cel environment: %w", err)
 	}
-	return &Compiler{env: env, cfg: cfg}, nil
+	co := &Compiler{env: env, cfg: cfg}
+	if cfg.RuntimeCostLimit == 0 {
+		if co.fast, err = newFastLib(env); err != nil {
+			return nil, err
+		}
+	}
+	return co, nil
 }
 
 // defaultCompiler is built on first use and never modified.
@@ -91,6 +100,11 @@ type expression struct {
 	field   string
 	plain   cel.Program
 	partial cel.Program
+	// fast is the fast path of the expression, nil when it is outside the fast path's
+	// subset (fastErr says why) or the compiler tracks runtime cost.
+	fast    *fastExpr
+	fastErr error
+	lib     *fastLib
 }
 
 // program is the compiled form of a check.
@@ -99,6 +113,12 @@ type program struct {
 	// resKeys and accKeys are the top-level properties of the resource and the account
 	// document the check reads (evidence, gap relevance).
 	resKeys, accKeys []string
+	// resEvidence and accEvidence are the evidence keys of resKeys and accKeys
+	// ("resource.properties.<Key>"), built once.
+	resEvidence, accEvidence []string
+	// evidenceSet names the set of evidence keys: checks of one document reading the
+	// same properties share their evidence map.
+	evidenceSet string
 	// resDynamic / accDynamic: the expression uses resource.properties (or the whole
 	// document) in a way whose keys cannot be listed statically.
 	resDynamic, accDynamic bool
@@ -125,6 +145,13 @@ func (co *Compiler) compile(c *Check, ps *problems) *program {
 	}
 	p.resKeys = sortedKeys(refs.res)
 	p.accKeys = sortedKeys(refs.acc)
+	for _, k := range p.resKeys {
+		p.resEvidence = append(p.resEvidence, "resource.properties."+k)
+	}
+	for _, k := range p.accKeys {
+		p.accEvidence = append(p.accEvidence, "account.properties."+k)
+	}
+	p.evidenceSet = strings.Join(append(slices.Clone(p.resEvidence), p.accEvidence...), "\x00")
 	p.resDynamic, p.accDynamic = refs.resDynamic, refs.accDynamic
 	return p
 }
@@ -169,7 +196,11 @@ func (co *Compiler) compileExpr(field, text string, want *cel.Type, refs *proper
 		ps.add(field, "plan partial program: %v", err)
 		return nil, false
 	}
-	return &expression{field: field, plain: plain, partial: partial}, true
+	e := &expression{field: field, plain: plain, partial: partial, lib: co.fast}
+	if co.fast != nil {
+		e.fast, e.fastErr = co.fast.compileFast(ast.NativeRep())
+	}
+	return e, true
 }
 
 // estimator gives the static cost estimator sizes for document values (which the type

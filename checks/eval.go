@@ -48,6 +48,8 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Evidence holds the values the check read, keyed "resource.properties.<Key>" or
 	// "account.properties.<Key>", for failures and unknowns. Large values are truncated.
+	// Results of one document may share the map and its values with each other and
+	// with the document: treat it as read-only.
 	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
@@ -72,22 +74,42 @@ const maxEvidenceValue = 2048
 
 // input is a document prepared for evaluation, and the CEL activation itself: it
 // resolves the variables and the late-bound functions without building maps, so one
-// document costs a handful of allocations whatever the number of checks. Not safe for
-// concurrent use (each Evaluate call builds its own).
+// document costs a handful of allocations whatever the number of checks. The fast path
+// (fastpath.go) reads the document straight from doc; the maps cel-go needs are filled
+// on first use. Not safe for concurrent use (each Evaluate call builds its own).
 type input struct {
 	doc     Document
-	resMap  map[string]any
+	resMap  map[string]any // filled on first use
+	resSet  bool
 	accMap  map[string]any // filled on first use
 	accSet  bool
 	nowVal  any // types.Timestamp, boxed once
+	nowAny  any // time.Time, boxed once, for the fast path
 	now     time.Time
 	ageFn   functions.LateBoundOp
 	relFn   functions.LateBoundOp
 	resGaps []providers.Gap
 	accGaps []providers.Gap
-	related map[string]ref.Val
+	// relatedDocs and related cache related(kind) as a list of document maps, and as
+	// cel-go's value of it.
+	relatedDocs map[string][]any
+	related     map[string]ref.Val
+	// slots hold the comprehension variables of the fast path.
+	slots []any
+	// evidence caches the evidence maps of the document by set of properties, capped
+	// the capped values by evidence key.
+	evidence map[string]map[string]any
+	capped   map[string]any
+	// memo keeps the results of costly library functions for the document, bindings
+	// the values of cel.bind loops that depend on the document alone.
+	memo     map[memoKey]memoResult
+	bindings map[string]memoResult
+	// props caches the top-level resource properties the fast path reads.
+	props propertyCache
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
+	// plainOnly turns the fast path off (the differential tests compare both).
+	plainOnly bool
 }
 
 // newInput allocates an input; reset prepares it for a document. Registry pools
@@ -110,13 +132,20 @@ func (in *input) reset(doc *Document) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if in.nowVal == nil || !now.Equal(in.now) {
-		in.nowVal = types.Timestamp{Time: now} // boxed once per clock value, not per document
+	if in.nowVal == nil || !now.Equal(in.now) || now.Location() != in.now.Location() {
+		// Boxed once per clock value, not per document.
+		in.nowVal = types.Timestamp{Time: now}
+		in.nowAny = now
 	}
 	in.now = now
-	fillDocumentMap(in.resMap, &in.doc.Resource)
-	in.accSet = false
+	in.resSet, in.accSet = false, false
 	clear(in.related)
+	clear(in.relatedDocs)
+	clear(in.evidence)
+	clear(in.capped)
+	clear(in.memo)
+	clear(in.bindings)
+	in.props.next()
 	in.partial = nil
 }
 
@@ -126,23 +155,47 @@ func (in *input) release() {
 	clear(in.resMap)
 	clear(in.accMap)
 	clear(in.related)
+	clear(in.relatedDocs)
+	clear(in.slots)
+	clear(in.evidence)
+	clear(in.capped)
+	clear(in.memo)
+	clear(in.bindings)
+	clear(in.props.vals)
+	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
+}
+
+// resourceMap is the CEL value of `resource`.
+func (in *input) resourceMap() map[string]any {
+	if !in.resSet {
+		in.resSet = true
+		clear(in.resMap)
+		fillDocumentMap(in.resMap, &in.doc.Resource)
+	}
+	return in.resMap
+}
+
+// accountMap is the CEL value of `account`: empty when the account document was not
+// collected.
+func (in *input) accountMap() map[string]any {
+	if !in.accSet {
+		in.accSet = true
+		clear(in.accMap)
+		if in.doc.Account != nil {
+			fillDocumentMap(in.accMap, in.doc.Account)
+		}
+	}
+	return in.accMap
 }
 
 // ResolveName implements interpreter.Activation.
 func (in *input) ResolveName(name string) (any, bool) {
 	switch name {
 	case "resource":
-		return in.resMap, true
+		return in.resourceMap(), true
 	case "account":
-		if !in.accSet {
-			in.accSet = true
-			clear(in.accMap)
-			if in.doc.Account != nil {
-				fillDocumentMap(in.accMap, in.doc.Account)
-			}
-		}
-		return in.accMap, true
+		return in.accountMap(), true
 	case "now":
 		return in.nowVal, true
 	}
@@ -213,8 +266,26 @@ func documentMap(r *providers.Resource) map[string]any {
 	return m
 }
 
-// relatedFunc implements related(kind). A gap in a related document leaves its key
-// absent, so reading it is an error and the check is unknown.
+// relatedList returns the documents related by kind, as CEL document maps. A gap in a
+// related document leaves its key absent, so reading it is an error and the check is
+// unknown.
+func (in *input) relatedList(kind string) []any {
+	if l, ok := in.relatedDocs[kind]; ok {
+		return l
+	}
+	docs := in.doc.Related[kind]
+	list := make([]any, len(docs))
+	for i := range docs {
+		list[i] = documentMap(&docs[i])
+	}
+	if in.relatedDocs == nil {
+		in.relatedDocs = map[string][]any{}
+	}
+	in.relatedDocs[kind] = list
+	return list
+}
+
+// relatedFunc implements related(kind) for cel-go.
 func (in *input) relatedFunc(_ string, args ...ref.Val) ref.Val {
 	if len(args) != 1 {
 		return types.NewErr("related: want 1 argument")
@@ -226,12 +297,7 @@ func (in *input) relatedFunc(_ string, args ...ref.Val) ref.Val {
 	if v, ok := in.related[string(kind)]; ok {
 		return v
 	}
-	docs := in.doc.Related[string(kind)]
-	list := make([]any, len(docs))
-	for i := range docs {
-		list[i] = documentMap(&docs[i])
-	}
-	v := types.DefaultTypeAdapter.NativeToValue(list)
+	v := types.DefaultTypeAdapter.NativeToValue(in.relatedList(string(kind)))
 	if in.related == nil {
 		in.related = map[string]ref.Val{}
 	}
@@ -299,7 +365,25 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// run evaluates one expression.
+// value evaluates one expression: on the fast path when the document has no gap the
+// expression may read, else (or when the fast path gives up) with cel-go.
+func (e *expression) value(in *input, act cel.Activation, partial bool) (ref.Val, error) {
+	if v, ok := e.fastValue(in, partial); ok {
+		return e.lib.toVal(v), nil
+	}
+	return e.run(act, partial)
+}
+
+// fastValue evaluates the expression on the fast path; ok is false when the fast
+// path does not apply or gives up.
+func (e *expression) fastValue(in *input, partial bool) (any, bool) {
+	if partial || e.fast == nil || in.plainOnly {
+		return nil, false
+	}
+	return e.fast.eval(in)
+}
+
+// run evaluates one expression with cel-go.
 func (e *expression) run(act cel.Activation, partial bool) (ref.Val, error) {
 	prg := e.plain
 	if partial {
@@ -319,7 +403,7 @@ func (c *Check) eval(in *input) Result {
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
 	act := in.activation(partial)
 	if p.when != nil {
-		v, err := p.when.run(act, partial)
+		v, err := p.when.value(in, act, partial)
 		switch {
 		case err != nil:
 			return c.unknown(in, res, act, err.Error())
@@ -330,7 +414,7 @@ func (c *Check) eval(in *input) Result {
 			return res
 		}
 	}
-	v, err := p.assert.run(act, partial)
+	v, err := p.assert.value(in, act, partial)
 	switch {
 	case err != nil:
 		return c.unknown(in, res, act, err.Error())
@@ -341,17 +425,27 @@ func (c *Check) eval(in *input) Result {
 		return res
 	}
 	res.Status = StatusFail
-	msg, err := p.message.run(act, partial)
-	if s, ok := msg.(types.String); ok && err == nil {
-		res.Message = string(s)
-	} else {
-		res.Message = c.Title
-		if err != nil {
-			res.Reason = "message: " + err.Error()
-		}
-	}
+	res.Message, res.Reason = c.messageText(in, act, partial)
 	res.Evidence = c.evidence(in)
 	return res
+}
+
+// messageText evaluates the message of a failure; the check's title stands in when
+// it cannot be evaluated, and the reason says why.
+func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, reason string) {
+	if e := c.prog.message; !partial && e.fast != nil && !in.plainOnly {
+		if s, ok := e.fast.evalString(in); ok {
+			return s, ""
+		}
+	}
+	v, err := c.prog.message.run(act, partial)
+	if s, ok := v.(types.String); ok && err == nil {
+		return string(s), ""
+	}
+	if err != nil {
+		return c.Title, "message: " + err.Error()
+	}
+	return c.Title, ""
 }
 
 // unknown fills an unknown result: the reason, the message when it evaluates, and the
@@ -371,12 +465,17 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 }
 
 // evidence returns the top-level properties the check reads, as far as the document
-// has them, each capped in size.
+// has them, each capped in size. The map is built once per document and set of
+// properties: the failing checks of one resource mostly read the same properties, and
+// share it (results are read-only).
 func (c *Check) evidence(in *input) map[string]any {
 	p := c.prog
+	if ev, ok := in.evidence[p.evidenceSet]; ok {
+		return ev
+	}
 	var ev map[string]any
-	add := func(root string, props map[string]any, keys []string) {
-		for _, k := range keys {
+	add := func(props map[string]any, keys, names []string) {
+		for i, k := range keys {
 			v, ok := props[k]
 			if !ok {
 				continue
@@ -384,13 +483,26 @@ func (c *Check) evidence(in *input) map[string]any {
 			if ev == nil {
 				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
 			}
-			ev[root+".properties."+k] = capValue(v)
+			capped, done := in.capped[names[i]]
+			if !done {
+				// Capping a large value marshals it: once per document and property.
+				capped = capValue(v)
+				if in.capped == nil {
+					in.capped = map[string]any{}
+				}
+				in.capped[names[i]] = capped
+			}
+			ev[names[i]] = capped
 		}
 	}
-	add("resource", in.doc.Resource.Properties, p.resKeys)
+	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
 	if in.doc.Account != nil {
-		add("account", in.doc.Account.Properties, p.accKeys)
+		add(in.doc.Account.Properties, p.accKeys, p.accEvidence)
 	}
+	if in.evidence == nil {
+		in.evidence = map[string]map[string]any{}
+	}
+	in.evidence[p.evidenceSet] = ev
 	return ev
 }
 

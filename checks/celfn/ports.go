@@ -48,12 +48,13 @@ func normalizeProtocol(p string) string {
 type permission struct {
 	proto    string
 	from, to int64
-	cidrs    []string // IpRanges[].CidrIp and Ipv6Ranges[].CidrIpv6
+	// rule is the permission itself: its IpRanges[].CidrIp and Ipv6Ranges[].CidrIpv6
+	// are read when needed, without copying them.
+	rule map[string]any
 }
 
-// parsePermissions reads EC2 IpPermissions (as DescribeSecurityGroups returns them,
-// JSON-shaped) into permissions. A rule without FromPort/ToPort covers all ports.
-func parsePermissions(v any) ([]permission, error) {
+// permissionList checks that v is a JSON list of IpPermissions (nil: none).
+func permissionList(v any) ([]any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -61,60 +62,80 @@ func parsePermissions(v any) ([]permission, error) {
 	if !ok {
 		return nil, fmt.Errorf("IpPermissions: want a list, got %T", v)
 	}
+	return list, nil
+}
+
+// permissionAt reads the i-th EC2 IpPermission (as DescribeSecurityGroups returns
+// it, JSON-shaped). A rule without FromPort/ToPort covers all ports.
+func permissionAt(i int, e any) (permission, error) {
+	m, ok := e.(map[string]any)
+	if !ok {
+		return permission{}, fmt.Errorf("IpPermissions[%d]: want an object, got %T", i, e)
+	}
+	p := permission{from: -1, to: -1, rule: m}
+	switch proto := m["IpProtocol"].(type) {
+	case string:
+		p.proto = proto
+	case float64:
+		p.proto = strconv.FormatInt(int64(proto), 10)
+	case nil:
+		return permission{}, fmt.Errorf("IpPermissions[%d]: no IpProtocol", i)
+	default:
+		return permission{}, fmt.Errorf("IpPermissions[%d].IpProtocol: unexpected %T", i, proto)
+	}
+	if f, ok := m["FromPort"]; ok && f != nil {
+		n, ok := toInt(f)
+		if !ok {
+			return permission{}, fmt.Errorf("IpPermissions[%d].FromPort: not an integer: %v", i, f)
+		}
+		p.from = n
+	}
+	if t, ok := m["ToPort"]; ok && t != nil {
+		n, ok := toInt(t)
+		if !ok {
+			return permission{}, fmt.Errorf("IpPermissions[%d].ToPort: not an integer: %v", i, t)
+		}
+		p.to = n
+	}
+	return p, nil
+}
+
+// parsePermissions reads EC2 IpPermissions into permissions; the first malformed one
+// is the error.
+func parsePermissions(v any) ([]permission, error) {
+	list, err := permissionList(v)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]permission, 0, len(list))
 	for i, e := range list {
-		m, ok := e.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("IpPermissions[%d]: want an object, got %T", i, e)
-		}
-		p := permission{from: -1, to: -1}
-		switch proto := m["IpProtocol"].(type) {
-		case string:
-			p.proto = proto
-		case float64:
-			p.proto = strconv.FormatInt(int64(proto), 10)
-		case nil:
-			return nil, fmt.Errorf("IpPermissions[%d]: no IpProtocol", i)
-		default:
-			return nil, fmt.Errorf("IpPermissions[%d].IpProtocol: unexpected %T", i, proto)
-		}
-		if f, ok := m["FromPort"]; ok && f != nil {
-			n, ok := toInt(f)
-			if !ok {
-				return nil, fmt.Errorf("IpPermissions[%d].FromPort: not an integer: %v", i, f)
-			}
-			p.from = n
-		}
-		if t, ok := m["ToPort"]; ok && t != nil {
-			n, ok := toInt(t)
-			if !ok {
-				return nil, fmt.Errorf("IpPermissions[%d].ToPort: not an integer: %v", i, t)
-			}
-			p.to = n
-		}
-		for _, rk := range [][2]string{{"IpRanges", "CidrIp"}, {"Ipv6Ranges", "CidrIpv6"}} {
-			ranges, _ := m[rk[0]].([]any)
-			for _, r := range ranges {
-				rm, _ := r.(map[string]any)
-				if c, ok := rm[rk[1]].(string); ok {
-					p.cidrs = append(p.cidrs, c)
-				}
-			}
+		p, err := permissionAt(i, e)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-// publicCIDR returns the first public range of a permission, or "".
+// publicCIDR returns the first public range of a permission (IPv4 ranges first), or
+// "".
 func (p permission) publicCIDR() (string, error) {
-	for _, c := range p.cidrs {
-		pub, err := IsPublicCIDR(c)
-		if err != nil {
-			return "", err
-		}
-		if pub {
-			return c, nil
+	for _, rk := range [...][2]string{{"IpRanges", "CidrIp"}, {"Ipv6Ranges", "CidrIpv6"}} {
+		ranges, _ := p.rule[rk[0]].([]any)
+		for _, r := range ranges {
+			rm, _ := r.(map[string]any)
+			c, ok := rm[rk[1]].(string)
+			if !ok {
+				continue
+			}
+			pub, err := IsPublicCIDR(c)
+			if err != nil {
+				return "", err
+			}
+			if pub {
+				return c, nil
+			}
 		}
 	}
 	return "", nil
@@ -125,11 +146,19 @@ func (p permission) publicCIDR() (string, error) {
 // (all traffic) count for every protocol and port. Security-group and prefix-list
 // sources are not the internet and are ignored.
 func PortOpenToInternet(perms any, port int64, protocol string) (bool, error) {
-	ps, err := parsePermissions(perms)
+	list, err := permissionList(perms)
 	if err != nil {
 		return false, err
 	}
-	for _, p := range ps {
+	// Every permission is read before any is judged, so that a malformed one is an
+	// error wherever it is; the second pass reads them again rather than keeping them.
+	for i, e := range list {
+		if _, err := permissionAt(i, e); err != nil {
+			return false, err
+		}
+	}
+	for i, e := range list {
+		p, _ := permissionAt(i, e)
 		if !protocolMatches(p.proto, protocol) {
 			continue
 		}

@@ -75,7 +75,23 @@ const (
 // on a known party, and not neutralised by a Deny for everyone outside known parties.
 // See PublicStatements and docs/iam.md for the exact rules.
 func (p *Policy) IsPublic() bool {
-	return len(p.PublicStatements()) > 0
+	for i := range p.Statements {
+		if p.publicStatement(&p.Statements[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// publicStatement reports whether one statement grants access to everyone. IsPublic
+// stops at the first one, without classifying what it grants (expanding the actions
+// against the catalog costs far more than the decision).
+func (p *Policy) publicStatement(st *Statement) bool {
+	if st.Effect != Allow {
+		return false
+	}
+	everyone := (st.Principal != nil && st.Principal.Wildcard) || st.NotPrincipal != nil
+	return everyone && !restricted(st) && !p.denyNeutralises(st)
 }
 
 // PublicStatements lists the statements that grant access to everyone. A statement is
@@ -91,11 +107,7 @@ func (p *Policy) PublicStatements() []PublicGrant {
 	var out []PublicGrant
 	for i := range p.Statements {
 		st := &p.Statements[i]
-		if st.Effect != Allow {
-			continue
-		}
-		everyone := (st.Principal != nil && st.Principal.Wildcard) || st.NotPrincipal != nil
-		if !everyone || restricted(st) || p.denyNeutralises(st) {
+		if !p.publicStatement(st) {
 			continue
 		}
 		g := PublicGrant{
