@@ -187,6 +187,8 @@ func BenchmarkScanPipeline(b *testing.B) {
 			}
 			resetPeakRSS(b)
 			var scan store.Scan
+			started := time.Now()
+			var evaluation time.Duration
 			require.NoError(b, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
 				var err error
 				scan, err = jobs.EnqueueScan(ctx, client.River, tx, tenant, account, "manual", "bench")
@@ -200,6 +202,7 @@ func BenchmarkScanPipeline(b *testing.B) {
 					}
 					if ev.Job.Kind == "evaluate_scan" {
 						done = true
+						evaluation = ev.JobStats.RunDuration
 					}
 				case <-time.After(10 * time.Minute):
 					b.Fatal("scan did not finish")
@@ -212,8 +215,10 @@ func BenchmarkScanPipeline(b *testing.B) {
 				return err
 			}))
 			require.Equal(b, store.ScanCompleted, s.Status, s.Error)
-			took := s.FinishedAt.Sub(s.CreatedAt)
-			b.ReportMetric(took.Seconds(), phase.name+"-s")
+			// The scan's own timestamps are transaction start times: the wall clock here
+			// counts the evaluation's commit too.
+			b.ReportMetric(time.Since(started).Seconds(), phase.name+"-s")
+			b.ReportMetric(evaluation.Seconds(), phase.name+"-evaluate-s")
 			b.ReportMetric(peakRSSMiB(b), phase.name+"-peak-rss-MiB")
 			var resources, findings int
 			require.NoError(b, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {

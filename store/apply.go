@@ -263,9 +263,8 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 			})); err != nil {
 			return counts, fmt.Errorf("copy resources: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "CREATE INDEX IF NOT EXISTS incoming_resources_native ON incoming_resources (native_id)"); err != nil {
-			return counts, fmt.Errorf("index staged resources: %w", err)
-		}
+		// Statistics, so the joins with resources are planned for the real row count. No
+		// index: the staged rows are only read in sequence.
 		if _, err := tx.Exec(ctx, "ANALYZE incoming_resources"); err != nil {
 			return counts, fmt.Errorf("analyze staged resources: %w", err)
 		}
@@ -412,11 +411,11 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 			content_hash = excluded.content_hash, raw_hash = excluded.raw_hash, unit_key = excluded.unit_key,
 			version = r.version + 1, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, deleted_at = NULL
 		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL
-		RETURNING r.id, r.native_id, r.version),
+		RETURNING r.id, r.native_id, r.version, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash),
 	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
-		SELECT vigil_current_tenant(), up.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
-		FROM up JOIN incoming_resources i ON i.native_id = up.native_id
-		WHERE up.version = 1)
+		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
+		FROM up i
+		WHERE i.version = 1)
 	SELECT id, native_id, version FROM up`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey)
 	if err != nil {
 		return fmt.Errorf("upsert resources: %w", err)
@@ -495,14 +494,14 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), v.resource_id, v.version, $1, $2, v.change, `+versionDocumentSQL("$3", "$4")+`, v.patch, i.content_hash
-		FROM incoming_versions v JOIN incoming_resources i ON i.native_id = v.native_id`,
+		FROM incoming_versions v JOIN resources i ON i.tenant_id = vigil_current_tenant() AND i.id = v.resource_id`,
 		p.ScanID, p.ObservedAt, provider, cloudAccount); err != nil {
 		return fmt.Errorf("write versions: %w", err)
 	}
 	return nil
 }
 
-// versionDocumentSQL builds a version's document from a staged row i, in the shape of
+// versionDocumentSQL builds a version's document from a resource row i, in the shape of
 // providers.Resource's JSON (gaps and relations only when present), with the
 // statement's parameters for the provider and the cloud account.
 func versionDocumentSQL(provider, account string) string {
