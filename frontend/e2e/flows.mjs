@@ -183,7 +183,7 @@ export async function runFlows({ base, apiBase, motoURL, chromium, shots, log })
       const input = page.getByLabel("History retention (days)");
       await input.fill("3");
       await page.getByRole("button", { name: "Save" }).click();
-      await page.getByText("must be from 7 to 3650").waitFor();
+      await page.getByText(/must be an? [a-z]* ?from 7 to 3650/).waitFor();
       await input.fill("120");
       await page.getByRole("button", { name: "Save" }).click();
       await page.getByText("Settings saved").waitFor();
