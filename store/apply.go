@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/wI2L/jsondiff"
 
 	"github.com/vigilsec/vigil/providers"
@@ -229,46 +231,28 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 		WHERE tenant_id = vigil_current_tenant() AND account_id = $1 AND type = ANY($2))`, p.AccountID, slices.Sorted(maps.Keys(types))).Scan(&fresh); err != nil {
 		return counts, fmt.Errorf("look for stored resources: %w", err)
 	}
-	var todo []changedDoc
+	counts.Unchanged = len(docs)
 	if fresh {
-		todo = make([]changedDoc, len(docs))
+		todo := make([]changedDoc, len(docs))
 		for i, d := range docs {
 			todo[i].doc = d
 		}
-	} else {
-		var err error
-		if todo, err = classify(ctx, tx, p.AccountID, unitKey, docs); err != nil {
+		inserted, err := writeDocs(ctx, tx, p, unitKey, todo, &counts, true)
+		if err != nil {
 			return counts, err
+		}
+		if !inserted {
+			// A native id is stored under another type: take the general path.
+			fresh = false
+			counts = ChangeCounts{Unchanged: len(docs)}
 		}
 	}
-	counts.Unchanged = len(docs)
-
-	// 3. The documents to write, in full.
-	if len(todo) > 0 {
-		if err := stage(ctx, tx, "incoming_resources", `native_id text, type text, region text, name text, tags jsonb,
-				properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea, refresh boolean`); err != nil {
+	if !fresh {
+		todo, err := classify(ctx, tx, p.AccountID, unitKey, docs)
+		if err != nil {
 			return counts, err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_resources"},
-			[]string{"native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash", "refresh"},
-			pgx.CopyFromSlice(len(todo), func(i int) ([]any, error) {
-				d := todo[i].doc
-				tags, _ := appendJSON(nil, d.Tags)
-				rels := d.Relations
-				if rels == nil {
-					rels = []providers.Relation{}
-				}
-				return []any{d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
-					json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(relationsJSON(rels)), d.hash, d.rawHash, todo[i].refresh}, nil
-			})); err != nil {
-			return counts, fmt.Errorf("copy resources: %w", err)
-		}
-		// Statistics, so the joins with resources are planned for the real row count. No
-		// index: the staged rows are only read in sequence.
-		if _, err := tx.Exec(ctx, "ANALYZE incoming_resources"); err != nil {
-			return counts, fmt.Errorf("analyze staged resources: %w", err)
-		}
-		if err := writeChanged(ctx, tx, p, unitKey, todo, &counts); err != nil {
+		if _, err := writeDocs(ctx, tx, p, unitKey, todo, &counts, false); err != nil {
 			return counts, err
 		}
 	}
@@ -361,6 +345,39 @@ func classify(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, unitKey strin
 	return todo, nil
 }
 
+// writeDocs stages the documents to write in full and writes them (writeChanged).
+// With onlyNew, they are inserted without conflict handling, which is cheaper; false
+// means one already existed and nothing was written.
+func writeDocs(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts, onlyNew bool) (bool, error) {
+	if len(todo) == 0 {
+		return true, nil
+	}
+	if err := stage(ctx, tx, "incoming_resources", `native_id text, type text, region text, name text, tags jsonb,
+			properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea, refresh boolean`); err != nil {
+		return false, err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_resources"},
+		[]string{"native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash", "refresh"},
+		pgx.CopyFromSlice(len(todo), func(i int) ([]any, error) {
+			d := todo[i].doc
+			tags, _ := appendJSON(nil, d.Tags)
+			rels := d.Relations
+			if rels == nil {
+				rels = []providers.Relation{}
+			}
+			return []any{d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
+				json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(relationsJSON(rels)), d.hash, d.rawHash, todo[i].refresh}, nil
+		})); err != nil {
+		return false, fmt.Errorf("copy resources: %w", err)
+	}
+	// Statistics, so the joins with resources are planned for the real row count. No
+	// index: the staged rows are only read in sequence.
+	if _, err := tx.Exec(ctx, "ANALYZE incoming_resources"); err != nil {
+		return false, fmt.Errorf("analyze staged resources: %w", err)
+	}
+	return writeChanged(ctx, tx, p, unitKey, todo, counts, onlyNew)
+}
+
 // changedDoc is a document that needs writing.
 type changedDoc struct {
 	doc     *PreparedResource
@@ -382,15 +399,17 @@ func stage(ctx context.Context, tx pgx.Tx, name, columns string) error {
 // writeChanged writes the staged documents (incoming_resources): refreshes in place,
 // inserts the new ones with their first version, bumps the changed ones and records
 // their versions with patches.
-func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts) error {
+func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts, onlyNew bool) (bool, error) {
 	// Unchanged for drift, but a volatile value or the gaps moved (or the row predates
 	// the raw hash): the stored values follow, no version.
-	if _, err := tx.Exec(ctx, `UPDATE resources r SET properties = i.properties, gaps = i.gaps, raw_hash = i.raw_hash,
+	if !onlyNew {
+		if _, err := tx.Exec(ctx, `UPDATE resources r SET properties = i.properties, gaps = i.gaps, raw_hash = i.raw_hash,
 			unit_key = $4, last_seen = $2, last_scan_id = $3
 		FROM incoming_resources i
 		WHERE i.refresh AND r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.native_id = i.native_id`,
-		p.AccountID, p.ObservedAt, p.ScanID, unitKey); err != nil {
-		return fmt.Errorf("refresh resources: %w", err)
+			p.AccountID, p.ObservedAt, p.ScanID, unitKey); err != nil {
+			return false, fmt.Errorf("refresh resources: %w", err)
+		}
 	}
 
 	provider, cloudAccount := "", ""
@@ -400,17 +419,26 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	// New and changed: insert or bump the version. A new resource's first version is
 	// written by the same statement (its document is the staged row; no patch); changed
 	// ones come back for their patches.
+	// A unit's first scan of its types inserts without conflict handling (cheaper: no
+	// speculative insertion), inside a savepoint, in case a native id exists after all.
+	onConflict := `ON CONFLICT (tenant_id, account_id, native_id) DO UPDATE SET
+			type = excluded.type, region = excluded.region, name = excluded.name, tags = excluded.tags,
+			properties = excluded.properties, gaps = excluded.gaps, relations = excluded.relations,
+			content_hash = excluded.content_hash, raw_hash = excluded.raw_hash, unit_key = excluded.unit_key,
+			version = r.version + 1, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, deleted_at = NULL
+		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL`
+	if onlyNew {
+		onConflict = ""
+		if _, err := tx.Exec(ctx, "SAVEPOINT vigil_insert_new"); err != nil {
+			return false, err
+		}
+	}
 	rows, err := tx.Query(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
 			properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
 		SELECT vigil_current_tenant(), gen_random_uuid(), $1, i.native_id, i.type, i.region, i.name, i.tags, i.properties,
 			i.gaps, i.relations, i.content_hash, i.raw_hash, $6, 1, $2, $2, $3
 		FROM incoming_resources i WHERE NOT i.refresh
-		ON CONFLICT (tenant_id, account_id, native_id) DO UPDATE SET
-			type = excluded.type, region = excluded.region, name = excluded.name, tags = excluded.tags,
-			properties = excluded.properties, gaps = excluded.gaps, relations = excluded.relations,
-			content_hash = excluded.content_hash, raw_hash = excluded.raw_hash, unit_key = excluded.unit_key,
-			version = r.version + 1, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, deleted_at = NULL
-		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL
+		`+onConflict+`
 		RETURNING r.id, r.native_id, r.version, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash),
 	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
@@ -418,7 +446,7 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 		WHERE i.version = 1)
 	SELECT id, native_id, version FROM up`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey)
 	if err != nil {
-		return fmt.Errorf("upsert resources: %w", err)
+		return false, fmt.Errorf("upsert resources: %w", err)
 	}
 	type bumped struct {
 		id      uuid.UUID
@@ -430,13 +458,23 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 		var c bumped
 		if err := rows.Scan(&c.id, &c.native, &c.version); err != nil {
 			rows.Close()
-			return err
+			return false, err
 		}
 		changes = append(changes, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		var pgErr *pgconn.PgError
+		if onlyNew && errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+			_, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT vigil_insert_new")
+			return false, rerr
+		}
+		return false, err
+	}
+	if onlyNew {
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT vigil_insert_new"); err != nil {
+			return false, err
+		}
 	}
 
 	byNative := make(map[string]*changedDoc, len(todo))
@@ -459,19 +497,19 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 			kind = "modified"
 			var props map[string]any
 			if err := json.Unmarshal(d.doc.propsJSON, &props); err != nil {
-				return err
+				return false, err
 			}
 			after, err := comparableMap(d.doc.Type, d.doc.Region, d.doc.Name, d.doc.Tags, props, d.doc.Relations)
 			if err != nil {
-				return err
+				return false, err
 			}
 			ops, err := jsondiff.Compare(d.prev, after)
 			if err != nil {
-				return fmt.Errorf("diff %s: %w", c.native, err)
+				return false, fmt.Errorf("diff %s: %w", c.native, err)
 			}
 			if len(ops) > 0 {
 				if patch, err = json.Marshal(ops); err != nil {
-					return err
+					return false, err
 				}
 			}
 			counts.Modified++
@@ -483,22 +521,22 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	// COPY cannot write into a table under row-level security: stage in a temporary
 	// table, then one INSERT ... SELECT, which the policy checks.
 	if len(versionRows) == 0 {
-		return nil
+		return true, nil
 	}
 	if err := stage(ctx, tx, "incoming_versions", `resource_id uuid, native_id text, version integer, change text, patch jsonb`); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_versions"}, []string{"resource_id", "native_id", "version", "change", "patch"},
 		pgx.CopyFromRows(versionRows)); err != nil {
-		return fmt.Errorf("copy versions: %w", err)
+		return false, fmt.Errorf("copy versions: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), v.resource_id, v.version, $1, $2, v.change, `+versionDocumentSQL("$3", "$4")+`, v.patch, i.content_hash
 		FROM incoming_versions v JOIN resources i ON i.tenant_id = vigil_current_tenant() AND i.id = v.resource_id`,
 		p.ScanID, p.ObservedAt, provider, cloudAccount); err != nil {
-		return fmt.Errorf("write versions: %w", err)
+		return false, fmt.Errorf("write versions: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // versionDocumentSQL builds a version's document from a resource row i, in the shape of

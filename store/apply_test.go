@@ -206,3 +206,36 @@ func TestAccountDeleteRemovesHistory(t *testing.T) {
 	require.Equal(t, 4, v)
 	require.Equal(t, 2, r)
 }
+
+// A unit's first scan of its types inserts without conflict handling; when a native
+// id is already stored under another type, it falls back to the general path and
+// writes the change as a version.
+func TestApplyUnitFirstScanFallsBackOnConflict(t *testing.T) {
+	db := storetest.New(t)
+	tenant := db.NewTenant(t, "fallback")
+	ctx := context.Background()
+	account := uuid.New()
+	require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+		_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: "a",
+			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
+		return err
+	}))
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	require.Equal(t, store.ChangeCounts{Created: 2}, applyAt(t, db, tenant, account, at, true, iamUser("alice", "x", nil), iamUser("bob", "x", nil)))
+
+	moved := iamUser("alice", "x", nil)
+	moved.Type = "aws.iam.legacy_user"
+	unit := providers.Unit{Collector: "iam_legacy", Service: "iam", Region: providers.RegionGlobal, Types: []string{"aws.iam.legacy_user"}}
+	var c store.ChangeCounts
+	require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+		var err error
+		c, err = store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: account, ScanID: uuid.New(),
+			ObservedAt: at.Add(time.Hour), Unit: unit, Docs: []providers.Resource{moved, {Provider: "aws", AccountID: "123456789012",
+				Type: "aws.iam.legacy_user", Region: providers.RegionGlobal, NativeID: "legacy-1", Name: "legacy-1"}}, Complete: true})
+		return err
+	}))
+	require.Equal(t, store.ChangeCounts{Created: 1, Modified: 1}, c)
+	row := readRow(t, db, tenant, "arn:aws:iam::123456789012:user/alice")
+	require.Len(t, row.versions, 2)
+	require.Equal(t, "modified", row.versions[0].Change)
+}

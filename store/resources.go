@@ -127,13 +127,18 @@ func ResourceStream(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, batch i
 }
 
 // ResourcesWhere reads the account's current resources of the given native ids, or,
-// with natives nil, of types with one of the given prefixes (e.g. "aws.iam.").
+// with natives nil, of the types with one of the given prefixes (e.g. "aws.iam.").
 func ResourcesWhere(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, natives []string, typePrefixes []string) ([]StoredResource, error) {
+	// Two shapes, each answerable by an index: by native ids (resources_native_key) or by
+	// type prefixes. An OR of both would scan the account's resources for every call.
+	where := `r.native_id = ANY($2)`
+	arg := any(natives)
+	if natives == nil {
+		where, arg = `EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(r.type, p))`, typePrefixes
+	}
 	rows, err := tx.Query(ctx, `SELECT r.id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations
 		FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
-		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL
-		  AND (r.native_id = ANY($2) OR EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE starts_with(r.type, p)))`,
-		accountID, natives, typePrefixes)
+		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL AND `+where, accountID, arg)
 	if err != nil {
 		return nil, fmt.Errorf("read resources: %w", err)
 	}
