@@ -343,13 +343,9 @@ func (a *FindingsApplier) Finish(ctx context.Context, tx pgx.Tx) (FindingCounts,
 }
 
 func writeFindings(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams, rows []findingRow) error {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS incoming_findings (
-			id uuid, resource_id uuid, check_id text, provider text, resource_type text, region text, status text, state text,
-			severity text, message text, reason text, evidence jsonb, resolved_at timestamptz, reopened integer, mute_rule_id uuid)
-		ON COMMIT DROP`); err != nil {
-		return fmt.Errorf("temp findings: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "TRUNCATE incoming_findings"); err != nil {
+	if err := stage(ctx, tx, "incoming_findings", `id uuid, resource_id uuid, check_id text, provider text,
+			resource_type text, region text, status text, state text, severity text, message text, reason text,
+			evidence jsonb, resolved_at timestamptz, reopened integer, mute_rule_id uuid`); err != nil {
 		return err
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_findings"},
@@ -404,11 +400,8 @@ func writeEvents(ctx context.Context, tx pgx.Tx, scanID uuid.UUID, at time.Time,
 		}
 		rows[i] = []any{e.findingID, scan, at, e.kind, d}
 	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS incoming_events (seq serial, finding_id uuid, scan_id uuid,
-			at timestamptz, kind text, details jsonb) ON COMMIT DROP`); err != nil {
-		return fmt.Errorf("temp events: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "TRUNCATE incoming_events"); err != nil {
+	if err := stage(ctx, tx, "incoming_events", `seq serial, finding_id uuid, scan_id uuid, at timestamptz, kind text,
+			details jsonb`); err != nil {
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_events"}, []string{"finding_id", "scan_id", "at", "kind", "details"},
