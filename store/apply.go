@@ -233,18 +233,15 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 	}
 	counts.Unchanged = len(docs)
 	if fresh {
-		todo := make([]changedDoc, len(docs))
-		for i, d := range docs {
-			todo[i].doc = d
-		}
-		inserted, err := writeDocs(ctx, tx, p, unitKey, todo, &counts, true)
+		inserted, err := insertNew(ctx, tx, p, unitKey, docs)
 		if err != nil {
 			return counts, err
 		}
-		if !inserted {
+		if inserted {
+			counts = ChangeCounts{Created: len(docs)}
+		} else {
 			// A native id is stored under another type: take the general path.
 			fresh = false
-			counts = ChangeCounts{Unchanged: len(docs)}
 		}
 	}
 	if !fresh {
@@ -252,7 +249,7 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 		if err != nil {
 			return counts, err
 		}
-		if _, err := writeDocs(ctx, tx, p, unitKey, todo, &counts, false); err != nil {
+		if err := writeDocs(ctx, tx, p, unitKey, todo, &counts); err != nil {
 			return counts, err
 		}
 	}
@@ -346,36 +343,126 @@ func classify(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, unitKey strin
 }
 
 // writeDocs stages the documents to write in full and writes them (writeChanged).
-// With onlyNew, they are inserted without conflict handling, which is cheaper; false
-// means one already existed and nothing was written.
-func writeDocs(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts, onlyNew bool) (bool, error) {
+func writeDocs(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts) error {
 	if len(todo) == 0 {
-		return true, nil
+		return nil
 	}
-	if err := stage(ctx, tx, "incoming_resources", `native_id text, type text, region text, name text, tags jsonb,
+	if err := stage(ctx, tx, "incoming_resources", `id uuid, native_id text, type text, region text, name text, tags jsonb,
 			properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea, refresh boolean`); err != nil {
-		return false, err
+		return err
+	}
+	ids, err := newResourceIDs(len(todo))
+	if err != nil {
+		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_resources"},
-		[]string{"native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash", "refresh"},
+		[]string{"id", "native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash", "refresh"},
 		pgx.CopyFromSlice(len(todo), func(i int) ([]any, error) {
 			d := todo[i].doc
-			tags, _ := appendJSON(nil, d.Tags)
-			rels := d.Relations
-			if rels == nil {
-				rels = []providers.Relation{}
-			}
-			return []any{d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
-				json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(relationsJSON(rels)), d.hash, d.rawHash, todo[i].refresh}, nil
+			tags, rels := d.storedTagsRelations()
+			return []any{ids[i], d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
+				json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(rels), d.hash, d.rawHash, todo[i].refresh}, nil
 		})); err != nil {
-		return false, fmt.Errorf("copy resources: %w", err)
+		return fmt.Errorf("copy resources: %w", err)
 	}
 	// Statistics, so the joins with resources are planned for the real row count. No
 	// index: the staged rows are only read in sequence.
 	if _, err := tx.Exec(ctx, "ANALYZE incoming_resources"); err != nil {
-		return false, fmt.Errorf("analyze staged resources: %w", err)
+		return fmt.Errorf("analyze staged resources: %w", err)
 	}
-	return writeChanged(ctx, tx, p, unitKey, todo, counts, onlyNew)
+	return writeChanged(ctx, tx, p, unitKey, todo, counts)
+}
+
+// storedTagsRelations encodes the tags and relations as stored (no relations is []).
+func (d *PreparedResource) storedTagsRelations() (tags, rels []byte) {
+	tags, _ = appendJSON(nil, d.Tags) // strings only: cannot fail
+	r := d.Relations
+	if r == nil {
+		r = []providers.Relation{}
+	}
+	return tags, relationsJSON(r)
+}
+
+// newResourceIDs returns n ids for new resources: UUIDv7, ordered by creation time,
+// so that a scan's new rows land together at the end of the id indexes (resources'
+// primary key and list index, resource_versions' keys) instead of on random pages.
+// Only the ids of rows actually inserted are used.
+// They are [16]byte, which pgx sends in binary (uuid.UUID would go through its text
+// form).
+func newResourceIDs(n int) ([][16]byte, error) {
+	ids := make([][16]byte, n)
+	for i := range ids {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("resource id: %w", err)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+// insertChunk is how many new documents one statement of insertNew writes: enough
+// to amortize a round trip, few enough that the rows it returns for their first
+// versions stay in memory (work_mem) instead of spilling to a temporary file.
+const insertChunk = 2000
+
+// insertNew writes the documents of a unit's first scan of its types: every one is
+// new. Each chunk is one statement that reads the documents from array parameters
+// (no staging table, no statistics to gather) and inserts them with their first
+// versions, without conflict handling (no speculative insertion). It runs in a
+// savepoint: if a native id is already stored after all (under another type), it
+// writes nothing and returns false, and the caller takes the general path.
+func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, docs []*PreparedResource) (bool, error) {
+	if len(docs) == 0 {
+		return true, nil
+	}
+	ids, err := newResourceIDs(len(docs))
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, "SAVEPOINT vigil_insert_new"); err != nil {
+		return false, err
+	}
+	provider, cloudAccount := docs[0].Provider, docs[0].AccountID
+	n := min(insertChunk, len(docs))
+	natives, types, regions, names := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	tags, props, gaps, rels := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	hashes, rawHashes := make([][]byte, n), make([][]byte, n)
+	for start := 0; start < len(docs); start += insertChunk {
+		chunk := docs[start:min(start+insertChunk, len(docs))]
+		n := len(chunk)
+		for i, d := range chunk {
+			t, r := d.storedTagsRelations()
+			natives[i], types[i], regions[i], names[i] = d.NativeID, d.Type, d.Region, d.Name
+			tags[i], props[i], gaps[i], rels[i] = string(t), string(d.propsJSON), string(gapsJSON(d.Gaps)), string(r)
+			hashes[i], rawHashes[i] = d.hash, d.rawHash
+		}
+		_, err := tx.Exec(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
+				properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
+			SELECT vigil_current_tenant(), u.id, $1, u.native_id, u.type, u.region, u.name, u.tags::jsonb, u.properties::jsonb,
+				u.gaps::jsonb, u.relations::jsonb, u.content_hash, u.raw_hash, $6, 1, $2, $2, $3
+			FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+				$15::text[], $16::bytea[], $17::bytea[]) AS u(id, native_id, type, region, name, tags, properties, gaps, relations,
+				content_hash, raw_hash)
+			RETURNING r.id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash)
+		INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
+		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
+		FROM up i`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey,
+			ids[start:start+n], natives[:n], types[:n], regions[:n], names[:n], tags[:n], props[:n], gaps[:n], rels[:n],
+			hashes[:n], rawHashes[:n])
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+				_, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT vigil_insert_new")
+				return false, rerr
+			}
+			return false, fmt.Errorf("insert new resources: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT vigil_insert_new"); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // changedDoc is a document that needs writing.
@@ -399,46 +486,32 @@ func stage(ctx context.Context, tx pgx.Tx, name, columns string) error {
 // writeChanged writes the staged documents (incoming_resources): refreshes in place,
 // inserts the new ones with their first version, bumps the changed ones and records
 // their versions with patches.
-func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts, onlyNew bool) (bool, error) {
+func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, todo []changedDoc, counts *ChangeCounts) error {
 	// Unchanged for drift, but a volatile value or the gaps moved (or the row predates
 	// the raw hash): the stored values follow, no version.
-	if !onlyNew {
-		if _, err := tx.Exec(ctx, `UPDATE resources r SET properties = i.properties, gaps = i.gaps, raw_hash = i.raw_hash,
+	if _, err := tx.Exec(ctx, `UPDATE resources r SET properties = i.properties, gaps = i.gaps, raw_hash = i.raw_hash,
 			unit_key = $4, last_seen = $2, last_scan_id = $3
 		FROM incoming_resources i
 		WHERE i.refresh AND r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.native_id = i.native_id`,
-			p.AccountID, p.ObservedAt, p.ScanID, unitKey); err != nil {
-			return false, fmt.Errorf("refresh resources: %w", err)
-		}
+		p.AccountID, p.ObservedAt, p.ScanID, unitKey); err != nil {
+		return fmt.Errorf("refresh resources: %w", err)
 	}
 
-	provider, cloudAccount := "", ""
-	if len(todo) > 0 {
-		provider, cloudAccount = todo[0].doc.Provider, todo[0].doc.AccountID
-	}
+	provider, cloudAccount := todo[0].doc.Provider, todo[0].doc.AccountID
 	// New and changed: insert or bump the version. A new resource's first version is
 	// written by the same statement (its document is the staged row; no patch); changed
 	// ones come back for their patches.
-	// A unit's first scan of its types inserts without conflict handling (cheaper: no
-	// speculative insertion), inside a savepoint, in case a native id exists after all.
-	onConflict := `ON CONFLICT (tenant_id, account_id, native_id) DO UPDATE SET
+	rows, err := tx.Query(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
+			properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
+		SELECT vigil_current_tenant(), i.id, $1, i.native_id, i.type, i.region, i.name, i.tags, i.properties,
+			i.gaps, i.relations, i.content_hash, i.raw_hash, $6, 1, $2, $2, $3
+		FROM incoming_resources i WHERE NOT i.refresh
+		ON CONFLICT (tenant_id, account_id, native_id) DO UPDATE SET
 			type = excluded.type, region = excluded.region, name = excluded.name, tags = excluded.tags,
 			properties = excluded.properties, gaps = excluded.gaps, relations = excluded.relations,
 			content_hash = excluded.content_hash, raw_hash = excluded.raw_hash, unit_key = excluded.unit_key,
 			version = r.version + 1, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, deleted_at = NULL
-		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL`
-	if onlyNew {
-		onConflict = ""
-		if _, err := tx.Exec(ctx, "SAVEPOINT vigil_insert_new"); err != nil {
-			return false, err
-		}
-	}
-	rows, err := tx.Query(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
-			properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
-		SELECT vigil_current_tenant(), gen_random_uuid(), $1, i.native_id, i.type, i.region, i.name, i.tags, i.properties,
-			i.gaps, i.relations, i.content_hash, i.raw_hash, $6, 1, $2, $2, $3
-		FROM incoming_resources i WHERE NOT i.refresh
-		`+onConflict+`
+		WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL
 		RETURNING r.id, r.native_id, r.version, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash),
 	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
@@ -446,7 +519,7 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 		WHERE i.version = 1)
 	SELECT id, native_id, version FROM up`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey)
 	if err != nil {
-		return false, fmt.Errorf("upsert resources: %w", err)
+		return fmt.Errorf("upsert resources: %w", err)
 	}
 	type bumped struct {
 		id      uuid.UUID
@@ -458,23 +531,13 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 		var c bumped
 		if err := rows.Scan(&c.id, &c.native, &c.version); err != nil {
 			rows.Close()
-			return false, err
+			return err
 		}
 		changes = append(changes, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		var pgErr *pgconn.PgError
-		if onlyNew && errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-			_, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT vigil_insert_new")
-			return false, rerr
-		}
-		return false, err
-	}
-	if onlyNew {
-		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT vigil_insert_new"); err != nil {
-			return false, err
-		}
+		return err
 	}
 
 	byNative := make(map[string]*changedDoc, len(todo))
@@ -497,19 +560,19 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 			kind = "modified"
 			var props map[string]any
 			if err := json.Unmarshal(d.doc.propsJSON, &props); err != nil {
-				return false, err
+				return err
 			}
 			after, err := comparableMap(d.doc.Type, d.doc.Region, d.doc.Name, d.doc.Tags, props, d.doc.Relations)
 			if err != nil {
-				return false, err
+				return err
 			}
 			ops, err := jsondiff.Compare(d.prev, after)
 			if err != nil {
-				return false, fmt.Errorf("diff %s: %w", c.native, err)
+				return fmt.Errorf("diff %s: %w", c.native, err)
 			}
 			if len(ops) > 0 {
 				if patch, err = json.Marshal(ops); err != nil {
-					return false, err
+					return err
 				}
 			}
 			counts.Modified++
@@ -521,22 +584,22 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	// COPY cannot write into a table under row-level security: stage in a temporary
 	// table, then one INSERT ... SELECT, which the policy checks.
 	if len(versionRows) == 0 {
-		return true, nil
+		return nil
 	}
 	if err := stage(ctx, tx, "incoming_versions", `resource_id uuid, native_id text, version integer, change text, patch jsonb`); err != nil {
-		return false, err
+		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_versions"}, []string{"resource_id", "native_id", "version", "change", "patch"},
 		pgx.CopyFromRows(versionRows)); err != nil {
-		return false, fmt.Errorf("copy versions: %w", err)
+		return fmt.Errorf("copy versions: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), v.resource_id, v.version, $1, $2, v.change, `+versionDocumentSQL("$3", "$4")+`, v.patch, i.content_hash
 		FROM incoming_versions v JOIN resources i ON i.tenant_id = vigil_current_tenant() AND i.id = v.resource_id`,
 		p.ScanID, p.ObservedAt, provider, cloudAccount); err != nil {
-		return false, fmt.Errorf("write versions: %w", err)
+		return fmt.Errorf("write versions: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // versionDocumentSQL builds a version's document from a resource row i, in the shape of

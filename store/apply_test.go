@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilsec/vigil/providers"
@@ -238,4 +239,52 @@ func TestApplyUnitFirstScanFallsBackOnConflict(t *testing.T) {
 	row := readRow(t, db, tenant, "arn:aws:iam::123456789012:user/alice")
 	require.Len(t, row.versions, 2)
 	require.Equal(t, "modified", row.versions[0].Change)
+}
+
+// The reference from a resource to its cloud account is kept per statement (migration
+// 0007): a resource of an account that does not exist is refused, even in a statement
+// that also writes resources of an existing account, and a resource cannot be moved
+// to another account or tenant.
+func TestResourcesReferenceTheirAccount(t *testing.T) {
+	db := storetest.New(t)
+	tenant := db.NewTenant(t, "reference")
+	ctx := context.Background()
+	account := uuid.New()
+	require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+		_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: "a",
+			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
+		return err
+	}))
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	applyAt(t, db, tenant, account, at, true, iamUser("alice", "x", nil))
+
+	unit := providers.Unit{Collector: "iam_users", Service: "iam", Region: providers.RegionGlobal, Types: []string{"aws.iam.user"}}
+	refused := func(t *testing.T, err error) {
+		t.Helper()
+		var pgErr *pgconn.PgError
+		require.ErrorAs(t, err, &pgErr)
+		require.Equal(t, "23503", pgErr.Code) // foreign_key_violation
+	}
+	refused(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+		_, err := store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: uuid.New(), ScanID: uuid.New(),
+			ObservedAt: at, Unit: unit, Docs: []providers.Resource{iamUser("bob", "x", nil)}, Complete: true})
+		return err
+	}))
+	// Any other insert: one statement with rows of an existing and a missing account.
+	refused(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO resources (tenant_id, id, account_id, native_id, type, region, content_hash, first_seen, last_seen)
+			SELECT tenant_id, gen_random_uuid(), a, 'copy-' || a, type, region, content_hash, first_seen, last_seen
+			FROM resources, unnest(ARRAY[$1, $2]::uuid[]) AS a`, account, uuid.New())
+		return err
+	}))
+
+	for _, column := range []string{"account_id", "tenant_id"} {
+		err := db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE resources SET "+column+" = $1", uuid.New())
+			return err
+		})
+		var pgErr *pgconn.PgError
+		require.ErrorAs(t, err, &pgErr, column)
+		require.Equal(t, "42501", pgErr.Code, column) // insufficient_privilege
+	}
 }
