@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -55,6 +57,40 @@ func PrepareResource(r providers.Resource) (PreparedResource, error) {
 		return p, nil
 	}
 	return p, p.encode(props)
+}
+
+// prepareAll prepares documents on every core: encoding and hashing are pure CPU work,
+// and the database waits for them.
+func prepareAll(docs []providers.Resource) ([]PreparedResource, error) {
+	out := make([]PreparedResource, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), (len(docs)+999)/1000)
+	if workers <= 1 {
+		for i := range docs {
+			var err error
+			if out[i], err = PrepareResource(docs[i]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(docs); i += workers {
+				var err error
+				if out[i], err = PrepareResource(docs[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // encode computes the properties' JSON and the hashes. The drift hash is the SHA-256
@@ -192,12 +228,12 @@ func ResourceApplyUnit(ctx context.Context, tx pgx.Tx, p ApplyUnitParams) (Chang
 			withGaps = append(withGaps, d)
 		}
 	}
-	for i := range p.Docs {
-		d, err := PrepareResource(p.Docs[i])
-		if err != nil {
-			return counts, err
-		}
-		add(&d)
+	prepared, err := prepareAll(p.Docs)
+	if err != nil {
+		return counts, err
+	}
+	for i := range prepared {
+		add(&prepared[i])
 	}
 	for i := range p.Prepared {
 		add(&p.Prepared[i])
