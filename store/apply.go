@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/wI2L/jsondiff"
 
 	"github.com/vigilsec/vigil/providers"
@@ -460,20 +462,37 @@ func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string
 		return false, err
 	}
 	provider, cloudAccount := docs[0].Provider, docs[0].AccountID
-	n := min(insertChunk, len(docs))
-	natives, types, regions, names := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	tags, props, gaps, rels := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	hashes, rawHashes := make([][]byte, n), make([][]byte, n)
+	observedAt, err := tx.Conn().TypeMap().Encode(pgtype.TimestamptzOID, pgtype.BinaryFormatCode, p.ObservedAt, nil)
+	if err != nil {
+		return false, err
+	}
+	fixed := []binaryParam{{pgtype.UUIDOID, p.AccountID[:]}, {pgtype.TimestamptzOID, observedAt}, {pgtype.UUIDOID, p.ScanID[:]},
+		{pgtype.TextOID, []byte(provider)}, {pgtype.TextOID, []byte(cloudAccount)}, {pgtype.TextOID, []byte(unitKey)}}
 	for start := 0; start < len(docs); start += insertChunk {
 		chunk := docs[start:min(start+insertChunk, len(docs))]
 		n := len(chunk)
+		tags, gaps, rels := make([][]byte, n), make([][]byte, n), make([][]byte, n)
 		for i, d := range chunk {
-			t, r := d.storedTagsRelations()
-			natives[i], types[i], regions[i], names[i] = d.NativeID, d.Type, d.Region, d.Name
-			tags[i], props[i], gaps[i], rels[i] = string(t), string(d.propsJSON), string(gapsJSON(d.Gaps)), string(r)
-			hashes[i], rawHashes[i] = d.hash, d.rawHash
+			tags[i], rels[i] = d.storedTagsRelations()
+			gaps[i] = gapsJSON(d.Gaps)
 		}
-		_, err := tx.Exec(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
+		col := func(oid uint32, elem func(i int) []byte) binaryParam {
+			return binaryParam{arrayOIDs[oid], binaryArray(oid, n, elem)}
+		}
+		params := append(fixed[:len(fixed):len(fixed)],
+			col(pgtype.UUIDOID, func(i int) []byte { return ids[start+i][:] }),
+			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].NativeID) }),
+			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Type) }),
+			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Region) }),
+			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Name) }),
+			col(pgtype.TextOID, func(i int) []byte { return tags[i] }),
+			col(pgtype.TextOID, func(i int) []byte { return chunk[i].propsJSON }),
+			col(pgtype.TextOID, func(i int) []byte { return gaps[i] }),
+			col(pgtype.TextOID, func(i int) []byte { return rels[i] }),
+			col(pgtype.ByteaOID, func(i int) []byte { return chunk[i].hash }),
+			col(pgtype.ByteaOID, func(i int) []byte { return chunk[i].rawHash }),
+		)
+		err := execBinary(ctx, tx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
 				properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
 			SELECT vigil_current_tenant(), u.id, $1, u.native_id, u.type, u.region, u.name, u.tags::jsonb, u.properties::jsonb,
 				u.gaps::jsonb, u.relations::jsonb, u.content_hash, u.raw_hash, $6, 1, $2, $2, $3
@@ -483,9 +502,7 @@ func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string
 			RETURNING r.id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash)
 		INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
-		FROM up i`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey,
-			ids[start:start+n], natives[:n], types[:n], regions[:n], names[:n], tags[:n], props[:n], gaps[:n], rels[:n],
-			hashes[:n], rawHashes[:n])
+		FROM up i`, params)
 		if err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
@@ -499,6 +516,51 @@ func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string
 		return false, err
 	}
 	return true, nil
+}
+
+// binaryParam is a statement parameter already in PostgreSQL's binary format.
+type binaryParam struct {
+	oid  uint32
+	data []byte
+}
+
+// execBinary runs a statement whose parameters are already encoded. The first scan's
+// statements carry megabytes of parameters; pgx would encode them into a buffer that
+// starts small for every statement and grows by copying, several times over: here
+// each array is written once into a buffer of its exact size.
+func execBinary(ctx context.Context, tx pgx.Tx, sql string, params []binaryParam) error {
+	values := make([][]byte, len(params))
+	oids := make([]uint32, len(params))
+	formats := make([]int16, len(params))
+	for i, p := range params {
+		values[i], oids[i], formats[i] = p.data, p.oid, pgtype.BinaryFormatCode
+	}
+	_, err := tx.Conn().PgConn().ExecParams(ctx, sql, values, oids, formats, nil).Close()
+	return err
+}
+
+// arrayOIDs maps the element types binaryArray is used with to their array types.
+var arrayOIDs = map[uint32]uint32{pgtype.UUIDOID: pgtype.UUIDArrayOID, pgtype.TextOID: pgtype.TextArrayOID, pgtype.ByteaOID: pgtype.ByteaArrayOID}
+
+// binaryArray encodes a one-dimensional array without NULLs of n elements of type oid
+// whose binary forms elem returns (for text and bytea, the bytes themselves).
+func binaryArray(oid uint32, n int, elem func(i int) []byte) []byte {
+	size := 20
+	for i := range n {
+		size += 4 + len(elem(i))
+	}
+	b := make([]byte, 0, size)
+	b = binary.BigEndian.AppendUint32(b, 1) // dimensions
+	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
+	b = binary.BigEndian.AppendUint32(b, oid)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
+	for i := range n {
+		e := elem(i)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
+		b = append(b, e...)
+	}
+	return b
 }
 
 // changedDoc is a document that needs writing.
@@ -640,12 +702,19 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 
 // versionDocumentSQL builds a version's document from a resource row i, in the shape of
 // providers.Resource's JSON (gaps and relations only when present), with the
-// statement's parameters for the provider and the cloud account.
+// statement's parameters for the provider and the cloud account. It is one
+// jsonb_build_object per row, chosen by which optional keys are present: building the
+// object and then concatenating the optional keys would encode the properties three
+// times.
 func versionDocumentSQL(provider, account string) string {
-	return `jsonb_build_object('provider', ` + provider + `::text, 'account_id', ` + account + `::text, 'native_id', i.native_id, 'type', i.type,
-				'region', i.region, 'name', i.name, 'tags', i.tags, 'properties', i.properties)
-				|| CASE WHEN i.gaps = '[]'::jsonb THEN '{}'::jsonb ELSE jsonb_build_object('gaps', i.gaps) END
-				|| CASE WHEN i.relations = '[]'::jsonb THEN '{}'::jsonb ELSE jsonb_build_object('relations', i.relations) END`
+	build := func(optional string) string {
+		return `jsonb_build_object('provider', ` + provider + `::text, 'account_id', ` + account + `::text, 'native_id', i.native_id,
+				'type', i.type, 'region', i.region, 'name', i.name, 'tags', i.tags, 'properties', i.properties` + optional + `)`
+	}
+	return `CASE WHEN i.gaps = '[]'::jsonb AND i.relations = '[]'::jsonb THEN ` + build("") + `
+			WHEN i.gaps = '[]'::jsonb THEN ` + build(", 'relations', i.relations") + `
+			WHEN i.relations = '[]'::jsonb THEN ` + build(", 'gaps', i.gaps") + `
+			ELSE ` + build(", 'gaps', i.gaps, 'relations', i.relations") + ` END`
 }
 
 // markDeleted records the resources of a completed unit's coverage that were not seen.

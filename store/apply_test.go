@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -286,5 +287,83 @@ func TestResourcesReferenceTheirAccount(t *testing.T) {
 		var pgErr *pgconn.PgError
 		require.ErrorAs(t, err, &pgErr, column)
 		require.Equal(t, "42501", pgErr.Code, column) // insufficient_privilege
+	}
+}
+
+// A document is stored exactly as collected, whichever path writes it: the first
+// scan's binary array insert and the general path's upsert, with non-ASCII text,
+// gaps, relations and nested properties.
+func TestApplyUnitStoresDocumentsExactly(t *testing.T) {
+	db := storetest.New(t)
+	tenant := db.NewTenant(t, "exact")
+	ctx := context.Background()
+	docs := []providers.Resource{
+		iamUser("zoë", "2026-10-01T00:00:00Z", map[string]any{"Path": "/équipe/☃/", "Nested": map[string]any{"n": 1.5, "list": []any{true, nil, "x\"y\\z\n"}}}),
+		iamUser("bob", "x", nil),
+	}
+	docs[0].Tags = map[string]string{"owner": "Zoë Ærø", "empty": ""}
+	docs[0].Relations = []providers.Relation{{Kind: "group", TargetID: "arn:aws:iam::123456789012:group/ops", TargetType: "aws.iam.group"}}
+	docs[1].Gaps = []providers.Gap{{Property: "AccessKeys", Operation: "iam:ListAccessKeys", Kind: providers.KindAccessDenied, Message: "denied"}}
+	delete(docs[1].Properties, "AccessKeys")
+
+	unit := providers.Unit{Collector: "iam_users", Service: "iam", Region: providers.RegionGlobal, Types: []string{"aws.iam.user"}}
+	stored := func(docs []providers.Resource) map[string]providers.Resource {
+		account := uuid.New()
+		require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+			_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: account.String()[:8],
+				CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
+			return err
+		}))
+		// The last document alone first: writing all of them then takes the general path.
+		for _, batch := range [][]providers.Resource{docs[len(docs)-1:], docs} {
+			require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+				_, err := store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: account, ScanID: uuid.New(),
+					ObservedAt: time.Now(), Unit: unit, Docs: batch, Complete: true})
+				return err
+			}))
+			if len(docs) == 1 {
+				break
+			}
+		}
+		out := map[string]providers.Resource{}
+		require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
+			current, err := store.ResourceCurrent(ctx, tx, account)
+			for _, c := range current {
+				out[c.Doc.NativeID] = c.Doc
+				// The first version's document is the collected document.
+				v, err := store.ResourceVersionGet(ctx, tx, c.ID, 1)
+				require.NoError(t, err)
+				for _, want := range docs {
+					if want.NativeID == c.Doc.NativeID {
+						b, err := json.Marshal(want)
+						require.NoError(t, err)
+						var doc map[string]any
+						require.NoError(t, json.Unmarshal(b, &doc))
+						require.Equal(t, doc, v.Document)
+					}
+				}
+			}
+			return err
+		}))
+		return out
+	}
+	for name, got := range map[string]map[string]providers.Resource{
+		"first scan":   stored(docs[:1]),
+		"general path": stored([]providers.Resource{docs[0], docs[1]}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, want := range docs[:len(got)] {
+				g, ok := got[want.NativeID]
+				require.True(t, ok, want.NativeID)
+				g.Provider, g.AccountID = want.Provider, want.AccountID
+				if len(g.Relations) == 0 && want.Relations == nil {
+					g.Relations = nil
+				}
+				if len(g.Gaps) == 0 && want.Gaps == nil {
+					g.Gaps = nil
+				}
+				require.Equal(t, want, g)
+			}
+		})
 	}
 }
