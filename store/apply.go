@@ -1,9 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/wI2L/jsondiff"
 
 	"github.com/vigilsec/vigil/providers"
@@ -100,15 +99,24 @@ func prepareAll(docs []providers.Resource) ([]PreparedResource, error) {
 // volatile properties left out, written piece by piece: the same bytes (and so the
 // same hash) encoding/json gives for that object.
 func (p *PreparedResource) encode(props map[string]any) error {
-	raw, err := appendJSON(nil, props)
+	// Encoding goes through a reused scratch buffer, and only the stored JSON is kept,
+	// copied to its exact size: growing a buffer per document, or keeping the stable
+	// form that is only hashed, would allocate several times a unit's size.
+	scratch := encodeScratch.Get().(*[]byte)
+	defer encodeScratch.Put(scratch)
+	enc, err := appendJSON((*scratch)[:0], props)
+	*scratch = enc
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", p.NativeID, err)
 	}
+	raw := bytes.Clone(enc)
 	stable := raw
 	if providers.HasVolatile(p.Type) {
-		if stable, err = appendJSON(nil, providers.StableProperties(p.Type, props)); err != nil {
+		if enc, err = appendJSON((*scratch)[:0], providers.StableProperties(p.Type, props)); err != nil {
 			return fmt.Errorf("encode %s: %w", p.NativeID, err)
 		}
+		*scratch = enc
+		stable = enc
 	}
 	head := make([]byte, 0, 128)
 	head = append(head, `{"type":`...)
@@ -139,6 +147,9 @@ func (p *PreparedResource) encode(props map[string]any) error {
 	p.props = nil
 	return nil
 }
+
+// encodeScratch holds the buffers PrepareResource encodes into.
+var encodeScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // relationsJSON encodes relations as encoding/json does ([]providers.Relation).
 func relationsJSON(rels []providers.Relation) []byte {
@@ -439,129 +450,11 @@ func newResourceIDs(n int) ([][16]byte, error) {
 	return ids, nil
 }
 
-// insertChunk is how many new documents one statement of insertNew writes: enough
-// to amortize a round trip, few enough that the rows it returns for their first
-// versions stay in memory (work_mem) instead of spilling to a temporary file.
+// insertChunk is how many new documents insertNew stages and writes at a time: few
+// enough that the staged rows stay in the session's temporary buffers and the rows
+// returned for their first versions in memory (work_mem), instead of spilling to
+// temporary files.
 const insertChunk = 2000
-
-// insertNew writes the documents of a unit's first scan of its types: every one is
-// new. Each chunk is one statement that reads the documents from array parameters
-// (no staging table, no statistics to gather) and inserts them with their first
-// versions, without conflict handling (no speculative insertion). It runs in a
-// savepoint: if a native id is already stored after all (under another type), it
-// writes nothing and returns false, and the caller takes the general path.
-func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, docs []*PreparedResource) (bool, error) {
-	if len(docs) == 0 {
-		return true, nil
-	}
-	ids, err := newResourceIDs(len(docs))
-	if err != nil {
-		return false, err
-	}
-	if _, err := tx.Exec(ctx, "SAVEPOINT vigil_insert_new"); err != nil {
-		return false, err
-	}
-	provider, cloudAccount := docs[0].Provider, docs[0].AccountID
-	observedAt, err := tx.Conn().TypeMap().Encode(pgtype.TimestamptzOID, pgtype.BinaryFormatCode, p.ObservedAt, nil)
-	if err != nil {
-		return false, err
-	}
-	fixed := []binaryParam{{pgtype.UUIDOID, p.AccountID[:]}, {pgtype.TimestamptzOID, observedAt}, {pgtype.UUIDOID, p.ScanID[:]},
-		{pgtype.TextOID, []byte(provider)}, {pgtype.TextOID, []byte(cloudAccount)}, {pgtype.TextOID, []byte(unitKey)}}
-	for start := 0; start < len(docs); start += insertChunk {
-		chunk := docs[start:min(start+insertChunk, len(docs))]
-		n := len(chunk)
-		tags, gaps, rels := make([][]byte, n), make([][]byte, n), make([][]byte, n)
-		for i, d := range chunk {
-			tags[i], rels[i] = d.storedTagsRelations()
-			gaps[i] = gapsJSON(d.Gaps)
-		}
-		col := func(oid uint32, elem func(i int) []byte) binaryParam {
-			return binaryParam{arrayOIDs[oid], binaryArray(oid, n, elem)}
-		}
-		params := append(fixed[:len(fixed):len(fixed)],
-			col(pgtype.UUIDOID, func(i int) []byte { return ids[start+i][:] }),
-			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].NativeID) }),
-			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Type) }),
-			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Region) }),
-			col(pgtype.TextOID, func(i int) []byte { return []byte(chunk[i].Name) }),
-			col(pgtype.TextOID, func(i int) []byte { return tags[i] }),
-			col(pgtype.TextOID, func(i int) []byte { return chunk[i].propsJSON }),
-			col(pgtype.TextOID, func(i int) []byte { return gaps[i] }),
-			col(pgtype.TextOID, func(i int) []byte { return rels[i] }),
-			col(pgtype.ByteaOID, func(i int) []byte { return chunk[i].hash }),
-			col(pgtype.ByteaOID, func(i int) []byte { return chunk[i].rawHash }),
-		)
-		err := execBinary(ctx, tx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
-				properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
-			SELECT vigil_current_tenant(), u.id, $1, u.native_id, u.type, u.region, u.name, u.tags::jsonb, u.properties::jsonb,
-				u.gaps::jsonb, u.relations::jsonb, u.content_hash, u.raw_hash, $6, 1, $2, $2, $3
-			FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-				$15::text[], $16::bytea[], $17::bytea[]) AS u(id, native_id, type, region, name, tags, properties, gaps, relations,
-				content_hash, raw_hash)
-			RETURNING r.id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash)
-		INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
-		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
-		FROM up i`, params)
-		if err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-				_, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT vigil_insert_new")
-				return false, rerr
-			}
-			return false, fmt.Errorf("insert new resources: %w", err)
-		}
-	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT vigil_insert_new"); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// binaryParam is a statement parameter already in PostgreSQL's binary format.
-type binaryParam struct {
-	oid  uint32
-	data []byte
-}
-
-// execBinary runs a statement whose parameters are already encoded. The first scan's
-// statements carry megabytes of parameters; pgx would encode them into a buffer that
-// starts small for every statement and grows by copying, several times over: here
-// each array is written once into a buffer of its exact size.
-func execBinary(ctx context.Context, tx pgx.Tx, sql string, params []binaryParam) error {
-	values := make([][]byte, len(params))
-	oids := make([]uint32, len(params))
-	formats := make([]int16, len(params))
-	for i, p := range params {
-		values[i], oids[i], formats[i] = p.data, p.oid, pgtype.BinaryFormatCode
-	}
-	_, err := tx.Conn().PgConn().ExecParams(ctx, sql, values, oids, formats, nil).Close()
-	return err
-}
-
-// arrayOIDs maps the element types binaryArray is used with to their array types.
-var arrayOIDs = map[uint32]uint32{pgtype.UUIDOID: pgtype.UUIDArrayOID, pgtype.TextOID: pgtype.TextArrayOID, pgtype.ByteaOID: pgtype.ByteaArrayOID}
-
-// binaryArray encodes a one-dimensional array without NULLs of n elements of type oid
-// whose binary forms elem returns (for text and bytea, the bytes themselves).
-func binaryArray(oid uint32, n int, elem func(i int) []byte) []byte {
-	size := 20
-	for i := range n {
-		size += 4 + len(elem(i))
-	}
-	b := make([]byte, 0, size)
-	b = binary.BigEndian.AppendUint32(b, 1) // dimensions
-	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
-	b = binary.BigEndian.AppendUint32(b, oid)
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
-	for i := range n {
-		e := elem(i)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
-		b = append(b, e...)
-	}
-	return b
-}
 
 // changedDoc is a document that needs writing.
 type changedDoc struct {
@@ -750,3 +643,63 @@ const ResourceLastSeenSQL = `GREATEST(r.last_seen, CASE WHEN r.deleted_at IS NUL
 
 // resourceLastScanSQL is the scan of that sighting.
 const resourceLastScanSQL = `CASE WHEN r.deleted_at IS NULL AND uo.observed_at > r.last_seen THEN uo.scan_id ELSE r.last_scan_id END`
+
+// insertNew writes the documents of a unit's first scan of its types: every one is
+// new. Chunk by chunk, the documents are COPYed into a temporary table (COPY streams
+// them through a small reused buffer; array parameters made the client copy each
+// statement's megabytes several times over) and one statement inserts them with their
+// first versions, without conflict handling (no speculative insertion) and without
+// statistics to gather (the staged rows are only read in sequence). It runs in a
+// savepoint: if a native id is already stored after all (under another type), it
+// writes nothing and returns false, and the caller takes the general path.
+func insertNew(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string, docs []*PreparedResource) (bool, error) {
+	if len(docs) == 0 {
+		return true, nil
+	}
+	ids, err := newResourceIDs(len(docs))
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, "SAVEPOINT vigil_insert_new"); err != nil {
+		return false, err
+	}
+	provider, cloudAccount := docs[0].Provider, docs[0].AccountID
+	for start := 0; start < len(docs); start += insertChunk {
+		chunk := docs[start:min(start+insertChunk, len(docs))]
+		if err := stage(ctx, tx, "incoming_new", `id uuid, native_id text, type text, region text, name text, tags jsonb,
+			properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea`); err != nil {
+			return false, err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_new"},
+			[]string{"id", "native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash"},
+			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
+				d := chunk[i]
+				tags, rels := d.storedTagsRelations()
+				return []any{ids[start+i], d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
+					json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(rels), d.hash, d.rawHash}, nil
+			})); err != nil {
+			return false, fmt.Errorf("copy new resources: %w", err)
+		}
+		_, err := tx.Exec(ctx, `WITH up AS (INSERT INTO resources AS r (tenant_id, id, account_id, native_id, type, region, name, tags,
+				properties, gaps, relations, content_hash, raw_hash, unit_key, version, first_seen, last_seen, last_scan_id)
+			SELECT vigil_current_tenant(), u.id, $1, u.native_id, u.type, u.region, u.name, u.tags, u.properties,
+				u.gaps, u.relations, u.content_hash, u.raw_hash, $6, 1, $2, $2, $3
+			FROM incoming_new u
+			RETURNING r.id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations, r.content_hash)
+		INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
+		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
+		FROM up i`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+				_, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT vigil_insert_new")
+				return false, rerr
+			}
+			return false, fmt.Errorf("insert new resources: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT vigil_insert_new"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
