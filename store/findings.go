@@ -172,29 +172,27 @@ func (a *FindingsApplier) Add(ctx context.Context, tx pgx.Tx, results []CheckRes
 	// statistics still describe it as it was (empty, on a first scan): the planner would
 	// choose a sequential scan per batch, quadratic over the evaluation. The lookup is by
 	// resource ids, which findings_resource_idx answers at any size.
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, `SELECT f.id, f.check_id, f.resource_id, f.state, f.status, f.severity, f.mute_rule_id,
+	err := withIndexScans(ctx, tx, func() error {
+		// One lookup per resource id (see ResourcesWhere for why it is spelled out).
+		rows, err := tx.Query(ctx, `SELECT f.id, f.check_id, f.resource_id, f.state, f.status, f.severity, f.mute_rule_id,
 			f.resolved_at IS NOT NULL
-		FROM findings f
-		WHERE f.tenant_id = vigil_current_tenant() AND f.resource_id = ANY($1)`, ids)
-	if err != nil {
-		return fmt.Errorf("read findings: %w", err)
-	}
-	for rows.Next() {
-		var e existingFinding
-		if err := rows.Scan(&e.id, &e.checkID, &e.resourceID, &e.state, &e.status, &e.severity, &e.muteRule, &e.everFailed); err != nil {
-			rows.Close()
-			return err
+		FROM unnest($1::uuid[]) AS k(resource_id)
+		CROSS JOIN LATERAL (SELECT * FROM findings f
+			WHERE f.tenant_id = vigil_current_tenant() AND f.resource_id = k.resource_id OFFSET 0) f`, ids)
+		if err != nil {
+			return fmt.Errorf("read findings: %w", err)
 		}
-		existing[[2]string{e.checkID, e.resourceID.String()}] = &e
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = on"); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var e existingFinding
+			if err := rows.Scan(&e.id, &e.checkID, &e.resourceID, &e.state, &e.status, &e.severity, &e.muteRule, &e.everFailed); err != nil {
+				return err
+			}
+			existing[[2]string{e.checkID, e.resourceID.String()}] = &e
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return err
 	}
 

@@ -129,20 +129,53 @@ func ResourceStream(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, batch i
 // ResourcesWhere reads the account's current resources of the given native ids, or,
 // with natives nil, of the types with one of the given prefixes (e.g. "aws.iam.").
 func ResourcesWhere(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, natives []string, typePrefixes []string) ([]StoredResource, error) {
-	// Two shapes, each answerable by an index: by native ids (resources_native_key) or by
-	// type prefixes. An OR of both would scan the account's resources for every call.
-	where := `r.native_id = ANY($2)`
-	arg := any(natives)
-	if natives == nil {
-		where, arg = `EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(r.type, p))`, typePrefixes
-	}
-	rows, err := tx.Query(ctx, `SELECT r.id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations
+	const columns = `r.id, a.provider, a.native_id, r.native_id, r.type, r.region, r.name, r.tags, r.properties, r.gaps, r.relations`
+	// Two shapes, each answerable by an index. An OR of both would scan the account's
+	// resources for every call.
+	query := `SELECT ` + columns + `
 		FROM resources r JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
-		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL AND `+where, accountID, arg)
-	if err != nil {
-		return nil, fmt.Errorf("read resources: %w", err)
+		WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.deleted_at IS NULL
+		  AND EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(r.type, p))`
+	arg := any(typePrefixes)
+	if natives != nil {
+		// One lookup of the unique key per native id (the OFFSET keeps the planner from
+		// flattening the lookup into a join it could plan otherwise). Evaluation runs
+		// right after collection wrote the account's resources, before autovacuum has
+		// analyzed them: on statistics that still describe a small table, the planner
+		// chose to walk an index of the whole tenant testing every row against the list,
+		// seconds per batch of related documents at 30,000 resources.
+		query = `SELECT ` + columns + `
+		FROM unnest($2::text[]) AS n(native_id)
+		CROSS JOIN LATERAL (SELECT * FROM resources r
+			WHERE r.tenant_id = vigil_current_tenant() AND r.account_id = $1 AND r.native_id = n.native_id AND r.deleted_at IS NULL
+			OFFSET 0) r
+		JOIN cloud_accounts a ON a.tenant_id = r.tenant_id AND a.id = r.account_id`
+		arg = natives
 	}
-	return pgx.CollectRows(rows, scanStoredResource)
+	var out []StoredResource
+	err := withIndexScans(ctx, tx, func() error {
+		rows, err := tx.Query(ctx, query, accountID, arg)
+		if err != nil {
+			return fmt.Errorf("read resources: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, scanStoredResource)
+		return err
+	})
+	return out, err
+}
+
+// withIndexScans runs fn with sequential scans disabled for the transaction, for a
+// lookup by key on a table whose statistics may lag its size (it grew in this or a
+// recent transaction), then enables them again.
+func withIndexScans(ctx context.Context, tx pgx.Tx, fn func() error) error {
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = on")
+	return err
 }
 
 func scanStoredResource(r pgx.CollectableRow) (StoredResource, error) {
