@@ -116,9 +116,11 @@ type program struct {
 	// resEvidence and accEvidence are the evidence keys of resKeys and accKeys
 	// ("resource.properties.<Key>"), built once.
 	resEvidence, accEvidence []string
-	// evidenceSet names the set of evidence keys: checks of one document reading the
+	// resSlots and accSlots are the property cache slots of resKeys and accKeys.
+	resSlots, accSlots []int
+	// evidenceSet numbers the set of evidence keys: checks of one document reading the
 	// same properties share their evidence map.
-	evidenceSet string
+	evidenceSet int
 	// resDynamic / accDynamic: the expression uses resource.properties (or the whole
 	// document) in a way whose keys cannot be listed statically.
 	resDynamic, accDynamic bool
@@ -151,7 +153,13 @@ func (co *Compiler) compile(c *Check, ps *problems) *program {
 	for _, k := range p.accKeys {
 		p.accEvidence = append(p.accEvidence, "account.properties."+k)
 	}
-	p.evidenceSet = strings.Join(append(slices.Clone(p.resEvidence), p.accEvidence...), "\x00")
+	for _, k := range p.resKeys {
+		p.resSlots = append(p.resSlots, resourceSlots.slot(k))
+	}
+	for _, k := range p.accKeys {
+		p.accSlots = append(p.accSlots, accountSlots.slot(k))
+	}
+	p.evidenceSet = evidenceSlots.slot(strings.Join(append(slices.Clone(p.resEvidence), p.accEvidence...), "\x00"))
 	p.resDynamic, p.accDynamic = refs.resDynamic, refs.accDynamic
 	return p
 }

@@ -96,16 +96,17 @@ type input struct {
 	related     map[string]ref.Val
 	// slots hold the comprehension variables of the fast path.
 	slots []any
-	// evidence caches the evidence maps of the document by set of properties, capped
-	// the capped values by evidence key.
-	evidence map[string]map[string]any
-	capped   map[string]any
+	// evidence caches the evidence maps of the document by set of properties
+	// (program.evidenceSet).
+	evidence     []evidenceEntry
+	evidenceUsed []int32
 	// memo keeps the results of costly library functions for the document, bindings
 	// the values of cel.bind loops that depend on the document alone.
 	memo     map[memoKey]memoResult
 	bindings map[string]memoResult
-	// props caches the top-level resource properties the fast path reads.
-	props propertyCache
+	// props caches the top-level resource properties the fast path and the evidence
+	// read, accProps the account's properties the evidence reads.
+	props, accProps propertyCache
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
 	// plainOnly turns the fast path off (the differential tests compare both).
@@ -141,11 +142,14 @@ func (in *input) reset(doc *Document) {
 	in.resSet, in.accSet = false, false
 	clear(in.related)
 	clear(in.relatedDocs)
-	clear(in.evidence)
-	clear(in.capped)
 	clear(in.memo)
 	clear(in.bindings)
 	in.props.next()
+	in.accProps.next()
+	if in.props.gen == 1 {
+		// First document, or the generations wrapped: no entry may look current.
+		clear(in.evidence)
+	}
 	in.partial = nil
 }
 
@@ -157,11 +161,14 @@ func (in *input) release() {
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.slots)
-	clear(in.evidence)
-	clear(in.capped)
+	for _, id := range in.evidenceUsed {
+		in.evidence[id].m = nil
+	}
+	in.evidenceUsed = in.evidenceUsed[:0]
 	clear(in.memo)
 	clear(in.bindings)
-	clear(in.props.vals)
+	in.props.release()
+	in.accProps.release()
 	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
 }
@@ -470,40 +477,40 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 // share it (results are read-only).
 func (c *Check) evidence(in *input) map[string]any {
 	p := c.prog
-	if ev, ok := in.evidence[p.evidenceSet]; ok {
-		return ev
+	id := p.evidenceSet
+	if id < len(in.evidence) && in.evidence[id].gen == in.props.gen {
+		return in.evidence[id].m
 	}
 	var ev map[string]any
-	add := func(props map[string]any, keys, names []string) {
+	add := func(pc *propertyCache, props map[string]any, keys []string, slots []int, names []string) {
 		for i, k := range keys {
-			v, ok := props[k]
+			v, ok := pc.evidence(slots[i], k, props)
 			if !ok {
 				continue
 			}
 			if ev == nil {
 				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
 			}
-			capped, done := in.capped[names[i]]
-			if !done {
-				// Capping a large value marshals it: once per document and property.
-				capped = capValue(v)
-				if in.capped == nil {
-					in.capped = map[string]any{}
-				}
-				in.capped[names[i]] = capped
-			}
-			ev[names[i]] = capped
+			ev[names[i]] = v
 		}
 	}
-	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
+	add(&in.props, in.doc.Resource.Properties, p.resKeys, p.resSlots, p.resEvidence)
 	if in.doc.Account != nil {
-		add(in.doc.Account.Properties, p.accKeys, p.accEvidence)
+		add(&in.accProps, in.doc.Account.Properties, p.accKeys, p.accSlots, p.accEvidence)
 	}
-	if in.evidence == nil {
-		in.evidence = map[string]map[string]any{}
+	if id >= len(in.evidence) {
+		in.evidence = append(in.evidence, make([]evidenceEntry, max(id+1, 2*len(in.evidence), 16)-len(in.evidence))...)
 	}
-	in.evidence[p.evidenceSet] = ev
+	in.evidence[id] = evidenceEntry{gen: in.props.gen, m: ev}
+	in.evidenceUsed = append(in.evidenceUsed, int32(id))
 	return ev
+}
+
+// evidenceEntry is the evidence map of one set of properties for the document of
+// generation gen.
+type evidenceEntry struct {
+	gen uint32
+	m   map[string]any
 }
 
 // capValue keeps small values as they are and replaces large ones by a truncated JSON

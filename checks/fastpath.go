@@ -117,15 +117,10 @@ type fastLib struct {
 	adapter   types.Adapter
 	provider  types.Provider
 	overloads map[string]*functions.Overload
-
-	// slots numbers the top-level resource properties read by the expressions, for
-	// the per-document property cache (input.props).
-	mu    sync.Mutex
-	slots map[string]int
 }
 
 func newFastLib(env *cel.Env) (*fastLib, error) {
-	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}, slots: map[string]int{}}
+	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}}
 	for _, fn := range env.Functions() {
 		bindings, err := fn.Bindings()
 		if err != nil {
@@ -433,7 +428,7 @@ func (c *fastCompiler) propertyPath(e celast.Expr) (node, bool) {
 
 // resourcePath reads resource.properties.<path...>.
 func (lib *fastLib) resourcePath(path []string) node {
-	slot := lib.propertySlot(path[0])
+	slot := resourceSlots.slot(path[0])
 	key, rest := path[0], path[1:]
 	return node{fn: func(in *input) (any, bool) {
 		v, ok := in.property(slot, key)
@@ -456,25 +451,46 @@ func (lib *fastLib) resourcePath(path []string) node {
 	}}
 }
 
-// propertySlot returns the cache slot of a top-level resource property; slots are
-// numbered per compiler, so that every check compiled by it shares them.
-func (lib *fastLib) propertySlot(key string) int {
-	lib.mu.Lock()
-	defer lib.mu.Unlock()
-	if s, ok := lib.slots[key]; ok {
+// slotTable numbers names (top-level properties, sets of evidence keys) for the
+// per-document caches of input, which are slices indexed by number. The tables are
+// process-wide, so that checks compiled by different compilers and evaluated on one
+// input agree on the numbers; they only grow, by the distinct names checks mention.
+type slotTable struct {
+	mu    sync.Mutex
+	slots map[string]int
+}
+
+var (
+	// resourceSlots and accountSlots number the top-level properties of the resource
+	// and of the account document; evidenceSlots the sets of evidence keys.
+	resourceSlots = &slotTable{slots: map[string]int{}}
+	accountSlots  = &slotTable{slots: map[string]int{}}
+	evidenceSlots = &slotTable{slots: map[string]int{}}
+)
+
+// slot returns the number of name, assigning the next one on first use.
+func (t *slotTable) slot(name string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.slots[name]; ok {
 		return s
 	}
-	s := len(lib.slots)
-	lib.slots[key] = s
+	s := len(t.slots)
+	t.slots[name] = s
 	return s
 }
 
-// propertyCache holds the top-level resource properties read so far for the current
-// document, by slot. An entry is valid when its generation is the document's.
+// propertyCache holds the top-level properties of one document read so far, by slot:
+// the value as the document has it, and its evidence form (capValue). An entry is
+// valid when its generation is the document's.
 type propertyCache struct {
-	vals []any
-	gens []uint32
-	gen  uint32
+	vals    []any
+	gens    []uint32
+	capped  []any
+	capGens []uint32
+	gen     uint32
+	// used lists the filled slots, which release clears.
+	used []int32
 }
 
 // next invalidates the cache for a new document.
@@ -482,16 +498,36 @@ func (pc *propertyCache) next() {
 	pc.gen++
 	if pc.gen == 0 {
 		clear(pc.gens)
+		clear(pc.capGens)
 		pc.gen = 1
 	}
+}
+
+// release drops the values of the current document.
+func (pc *propertyCache) release() {
+	for _, s := range pc.used {
+		pc.vals[s] = nil
+		pc.capped[s] = nil
+	}
+	pc.used = pc.used[:0]
+}
+
+func (pc *propertyCache) grow(slot int) {
+	if slot < len(pc.gens) {
+		return
+	}
+	n := max(slot+1, 2*len(pc.gens), 16)
+	pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
+	pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
+	pc.capped = append(pc.capped, make([]any, n-len(pc.capped))...)
+	pc.capGens = append(pc.capGens, make([]uint32, n-len(pc.capGens))...)
 }
 
 // noProperty marks a property the document does not have.
 type noProperty struct{}
 
-// property reads resource.properties[key] through the cache.
-func (in *input) property(slot int, key string) (any, bool) {
-	pc := &in.props
+// get returns props[key] through the cache, as the document has it.
+func (pc *propertyCache) get(slot int, key string, props map[string]any) (any, bool) {
 	if slot < len(pc.gens) && pc.gens[slot] == pc.gen {
 		v := pc.vals[slot]
 		if _, missing := v.(noProperty); missing {
@@ -499,20 +535,39 @@ func (in *input) property(slot int, key string) (any, bool) {
 		}
 		return v, true
 	}
-	if slot >= len(pc.gens) {
-		n := max(slot+1, 2*len(pc.gens), 16)
-		pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
-		pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
-	}
-	v, ok := in.doc.Resource.Properties[key]
+	pc.grow(slot)
+	v, ok := props[key]
 	pc.gens[slot] = pc.gen
+	pc.used = append(pc.used, int32(slot))
 	if !ok {
 		pc.vals[slot] = noProperty{}
 		return nil, false
 	}
-	v = normalize(v)
 	pc.vals[slot] = v
 	return v, true
+}
+
+// evidence returns the evidence form of props[key] (capValue), computed once per
+// document; ok is false when the document does not have the property.
+func (pc *propertyCache) evidence(slot int, key string, props map[string]any) (any, bool) {
+	v, ok := pc.get(slot, key, props)
+	if !ok {
+		return nil, false
+	}
+	if pc.capGens[slot] != pc.gen {
+		pc.capped[slot] = capValue(v)
+		pc.capGens[slot] = pc.gen
+	}
+	return pc.capped[slot], true
+}
+
+// property reads resource.properties[key] through the cache, as CEL sees it.
+func (in *input) property(slot int, key string) (any, bool) {
+	v, ok := in.props.get(slot, key, in.doc.Resource.Properties)
+	if !ok {
+		return nil, false
+	}
+	return normalize(v), true
 }
 
 // documentField reads a field of the resource or account document straight from the
