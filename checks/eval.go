@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,11 +48,97 @@ type Result struct {
 	// Reason explains an unknown: the properties that were not collected, or the
 	// evaluation error.
 	Reason string `json:"reason,omitempty"`
-	// Evidence holds the values the check read, keyed "resource.properties.<Key>" or
-	// "account.properties.<Key>", for failures and unknowns. Large values are truncated.
-	// Results of one document may share the map and its values with each other and
-	// with the document: treat it as read-only.
-	Evidence map[string]any `json:"evidence,omitempty"`
+	// Evidence holds the values the check read, for failures and unknowns.
+	Evidence Evidence `json:"evidence,omitzero"`
+}
+
+// Evidence is the values a check read: the top-level properties of the resource and
+// of the account document its expressions name, as far as the document has them,
+// keyed "resource.properties.<Key>" or "account.properties.<Key>". Values larger than
+// 2 KiB of JSON are truncated. It encodes as a JSON object; the zero value is empty.
+//
+// It is a list rather than a map because a check evaluation builds one for every
+// failure: the names are the check's, built once, and the results of one document
+// that read the same properties share the values. The values are shared with the
+// document: treat them as read-only.
+type Evidence struct {
+	names []string // sorted
+	vals  []any    // by position in names; absentValue where the document lacks it
+}
+
+// absentValue marks a property of the evidence the document does not have.
+type absentValue struct{}
+
+// Len is the number of values.
+func (e Evidence) Len() int {
+	n := 0
+	for _, v := range e.vals {
+		if _, absent := v.(absentValue); !absent {
+			n++
+		}
+	}
+	return n
+}
+
+// IsZero reports whether e holds no value (encoding/json's omitzero).
+func (e Evidence) IsZero() bool { return e.Len() == 0 }
+
+// Get returns the value of one key.
+func (e Evidence) Get(key string) (any, bool) {
+	i, found := slices.BinarySearch(e.names, key)
+	if !found || i >= len(e.vals) {
+		return nil, false
+	}
+	if _, absent := e.vals[i].(absentValue); absent {
+		return nil, false
+	}
+	return e.vals[i], true
+}
+
+// All yields the keys and values in key order.
+func (e Evidence) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for i, v := range e.vals {
+			if _, absent := v.(absentValue); absent {
+				continue
+			}
+			if !yield(e.names[i], v) {
+				return
+			}
+		}
+	}
+}
+
+// Map returns the evidence as a new map, nil when it is empty.
+func (e Evidence) Map() map[string]any {
+	if e.IsZero() {
+		return nil
+	}
+	m := make(map[string]any, len(e.vals))
+	for k, v := range e.All() {
+		m[k] = v
+	}
+	return m
+}
+
+// MarshalJSON encodes the evidence as a JSON object ({} when empty), keys in order.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for k, v := range e.All() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		val, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode evidence %s: %w", k, err)
+		}
+		b = append(append(append(b, key...), ':'), val...)
+	}
+	return append(b, '}'), nil
 }
 
 // Document is what checks evaluate: one resource and its context.
@@ -162,7 +250,7 @@ func (in *input) release() {
 	clear(in.relatedDocs)
 	clear(in.slots)
 	for _, id := range in.evidenceUsed {
-		in.evidence[id].m = nil
+		in.evidence[id].ev = Evidence{}
 	}
 	in.evidenceUsed = in.evidenceUsed[:0]
 	clear(in.memo)
@@ -472,45 +560,54 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 }
 
 // evidence returns the top-level properties the check reads, as far as the document
-// has them, each capped in size. The map is built once per document and set of
+// has them, each capped in size. The values are gathered once per document and set of
 // properties: the failing checks of one resource mostly read the same properties, and
-// share it (results are read-only).
-func (c *Check) evidence(in *input) map[string]any {
+// share them (results are read-only).
+func (c *Check) evidence(in *input) Evidence {
 	p := c.prog
 	id := p.evidenceSet
 	if id < len(in.evidence) && in.evidence[id].gen == in.props.gen {
-		return in.evidence[id].m
+		return in.evidence[id].ev
 	}
-	var ev map[string]any
-	add := func(pc *propertyCache, props map[string]any, keys []string, slots []int, names []string) {
-		for i, k := range keys {
-			v, ok := pc.evidence(slots[i], k, props)
-			if !ok {
-				continue
+	var vals []any
+	for i, k := range p.evidence {
+		var v any
+		var ok bool
+		switch {
+		case !k.account:
+			v, ok = in.props.evidence(k.slot, k.key, in.doc.Resource.Properties)
+		case in.doc.Account != nil:
+			v, ok = in.accProps.evidence(k.slot, k.key, in.doc.Account.Properties)
+		}
+		if !ok {
+			v = absentValue{}
+		} else if vals == nil {
+			vals = make([]any, len(p.evidence))
+			for j := range i {
+				vals[j] = absentValue{}
 			}
-			if ev == nil {
-				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
-			}
-			ev[names[i]] = v
+		}
+		if vals != nil {
+			vals[i] = v
 		}
 	}
-	add(&in.props, in.doc.Resource.Properties, p.resKeys, p.resSlots, p.resEvidence)
-	if in.doc.Account != nil {
-		add(&in.accProps, in.doc.Account.Properties, p.accKeys, p.accSlots, p.accEvidence)
+	var ev Evidence
+	if vals != nil {
+		ev = Evidence{names: p.evidenceNames, vals: vals}
 	}
 	if id >= len(in.evidence) {
 		in.evidence = append(in.evidence, make([]evidenceEntry, max(id+1, 2*len(in.evidence), 16)-len(in.evidence))...)
 	}
-	in.evidence[id] = evidenceEntry{gen: in.props.gen, m: ev}
+	in.evidence[id] = evidenceEntry{gen: in.props.gen, ev: ev}
 	in.evidenceUsed = append(in.evidenceUsed, int32(id))
 	return ev
 }
 
-// evidenceEntry is the evidence map of one set of properties for the document of
+// evidenceEntry is the evidence of one set of properties for the document of
 // generation gen.
 type evidenceEntry struct {
 	gen uint32
-	m   map[string]any
+	ev  Evidence
 }
 
 // capValue keeps small values as they are and replaces large ones by a truncated JSON
