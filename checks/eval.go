@@ -461,21 +461,32 @@ func containsString(list []string, s string) bool {
 }
 
 // value evaluates one expression: on the fast path when the document has no gap the
-// expression may read, else (or when the fast path gives up) with cel-go.
-func (e *expression) value(in *input, act cel.Activation, partial bool) (ref.Val, error) {
-	if v, ok := e.fastValue(in, partial); ok {
-		return e.lib.toVal(v), nil
+// expression may read, or the expression handles gaps (fastExpr.gapSafe), else (or
+// when the fast path gives up) with cel-go, by partial evaluation when partial.
+func (e *expression) value(in *input, partial bool) (ref.Val, error) {
+	if e.fast != nil && !in.plainOnly && (!partial || e.fast.gapSafe) {
+		v, ok := e.fast.eval(in)
+		if ok {
+			return e.lib.toVal(v), nil
+		}
+		if partial && isUnknown(v, ok) {
+			return unknownResult, nil
+		}
 	}
-	return e.run(act, partial)
+	return e.run(in.activation(partial), partial)
 }
 
-// fastValue evaluates the expression on the fast path; ok is false when the fast
-// path does not apply or gives up.
-func (e *expression) fastValue(in *input, partial bool) (any, bool) {
-	if partial || e.fast == nil || in.plainOnly {
-		return nil, false
+// unknownResult stands for the unknown cel-go's partial evaluation gives where the
+// fast path found it (only IsUnknown is asked of it).
+var unknownResult ref.Val = types.NewUnknown(0, nil)
+
+// fastString evaluates a string expression on the fast path; ok is false when it does
+// not apply or gives up (also for an unknown).
+func (e *expression) fastString(in *input, partial bool) (string, bool) {
+	if e.fast == nil || in.plainOnly || partial && !e.fast.gapSafe {
+		return "", false
 	}
-	return e.fast.eval(in)
+	return e.fast.evalString(in)
 }
 
 // run evaluates one expression with cel-go.
@@ -496,44 +507,41 @@ func (c *Check) eval(in *input) Result {
 	p := c.prog
 	res := Result{CheckID: c.ID}
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
-	act := in.activation(partial)
 	if p.when != nil {
-		v, err := p.when.value(in, act, partial)
+		v, err := p.when.value(in, partial)
 		switch {
 		case err != nil:
-			return c.unknown(in, res, act, err.Error())
+			return c.unknown(in, res, partial, err.Error())
 		case types.IsUnknown(v):
-			return c.unknown(in, res, act, "when depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+			return c.unknown(in, res, partial, "when depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
 		case v != types.True:
 			res.Status = StatusSkip
 			return res
 		}
 	}
-	v, err := p.assert.value(in, act, partial)
+	v, err := p.assert.value(in, partial)
 	switch {
 	case err != nil:
-		return c.unknown(in, res, act, err.Error())
+		return c.unknown(in, res, partial, err.Error())
 	case types.IsUnknown(v):
-		return c.unknown(in, res, act, "depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+		return c.unknown(in, res, partial, "depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
 	case v == types.True:
 		res.Status = StatusPass
 		return res
 	}
 	res.Status = StatusFail
-	res.Message, res.Reason = c.messageText(in, act, partial)
+	res.Message, res.Reason = c.messageText(in, partial)
 	res.Evidence = c.evidence(in)
 	return res
 }
 
 // messageText evaluates the message of a failure; the check's title stands in when
 // it cannot be evaluated, and the reason says why.
-func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, reason string) {
-	if e := c.prog.message; !partial && e.fast != nil && !in.plainOnly {
-		if s, ok := e.fast.evalString(in); ok {
-			return s, ""
-		}
+func (c *Check) messageText(in *input, partial bool) (msg, reason string) {
+	if s, ok := c.prog.message.fastString(in, partial); ok {
+		return s, ""
 	}
-	v, err := c.prog.message.run(act, partial)
+	v, err := c.prog.message.run(in.activation(partial), partial)
 	if s, ok := v.(types.String); ok && err == nil {
 		return string(s), ""
 	}
@@ -543,16 +551,16 @@ func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, r
 	return c.Title, ""
 }
 
-// unknown fills an unknown result: the reason, the message when it evaluates, and the
-// evidence.
-func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string) Result {
+// unknown fills an unknown result: the reason, the message when it evaluates (by
+// partial evaluation: a message that reads a gap is left out), and the evidence.
+func (c *Check) unknown(in *input, res Result, partial bool, reason string) Result {
 	res.Status = StatusUnknown
 	res.Reason = reason
-	if act != nil {
-		if msg, err := c.prog.message.run(act, true); err == nil {
-			if s, ok := msg.(types.String); ok {
-				res.Message = string(s)
-			}
+	if s, ok := c.prog.message.fastString(in, partial); ok {
+		res.Message = s
+	} else if msg, err := c.prog.message.run(in.activation(true), true); err == nil {
+		if s, ok := msg.(types.String); ok {
+			res.Message = string(s)
 		}
 	}
 	res.Evidence = c.evidence(in)

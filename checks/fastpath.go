@@ -70,6 +70,10 @@ type fastExpr struct {
 	str func(*input) (string, bool)
 	// slots is the number of comprehension variables the expression needs.
 	slots int
+	// gapSafe: every read of a document's properties is by a constant key and goes
+	// through a node that knows collection gaps, so the expression may run on a
+	// document with gaps (see unknownMark).
+	gapSafe bool
 }
 
 // eval evaluates the expression on a prepared input. A panic (a bug in the fast path)
@@ -187,6 +191,43 @@ func (lib *fastLib) toVal(v any) ref.Val {
 // slotError marks a comprehension variable whose value is an error: reading it gives up.
 type slotError struct{}
 
+// unknownMark is the value of a give-up (ok == false) that stands for an unknown of
+// cel-go's partial evaluation: a read of a property the document lacks for a collection
+// gap, where cel-go's attribute resolution matches the gap's pattern (the property, with
+// or without more qualifiers, or has() of it). Every node that does not handle it turns
+// it into a plain give-up (it returns nil, false), so an unknown only reaches the top
+// through the nodes that reproduce cel-go's handling of unknowns exactly: strict
+// operators and functions return the unknown of an argument (==, != and comparisons:
+// unless the other side is an error, which the fast path does not know, so it gives
+// up), && and || return an unknown when no side decides and no side gave up, all() and
+// exists() likewise over their elements, and ?: passes its branch on. Where the fast
+// path gives up, cel-go's partial evaluation answers.
+var unknownMark any = unknownValue{}
+
+type unknownValue struct{}
+
+// isUnknown reports whether a node's result is the unknown mark.
+func isUnknown(v any, ok bool) bool { return !ok && v == unknownMark }
+
+// markOf is the value a node gives up with after an argument gave (v, ok) up: the
+// unknown mark passes, anything else is a plain give-up.
+func markOf(v any, ok bool) any {
+	if isUnknown(v, ok) {
+		return unknownMark
+	}
+	return nil
+}
+
+// hasGap reports whether the property is one of the gaps.
+func hasGap(gaps []providers.Gap, key string) bool {
+	for i := range gaps {
+		if gaps[i].Property == key {
+			return true
+		}
+	}
+	return false
+}
+
 // emptyProps and emptyTags stand for a document's nil properties and tags, as
 // fillDocumentMap does. Never modified.
 var (
@@ -211,6 +252,9 @@ type fastCompiler struct {
 	// scope is the stack of comprehension variables in scope, innermost last.
 	scope    []fastVar
 	maxSlots int
+	// gapUnsafe: a document's properties map (or the whole document) is used other
+	// than through a gap-aware read.
+	gapUnsafe bool
 }
 
 type fastVar struct {
@@ -242,7 +286,7 @@ func (lib *fastLib) compileFast(a *celast.AST) (*fastExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fastExpr{fn: n.fn, str: n.str, slots: c.maxSlots}, nil
+	return &fastExpr{fn: n.fn, str: n.str, slots: c.maxSlots, gapSafe: !c.gapUnsafe}, nil
 }
 
 func (c *fastCompiler) compile(e celast.Expr) (node, error) {
@@ -323,8 +367,10 @@ func (c *fastCompiler) ident(id int64, name string) (node, error) {
 	}
 	switch name {
 	case "resource":
+		c.gapUnsafe = true
 		return node{fn: func(in *input) (any, bool) { return in.resourceMap(), true }}, nil
 	case "account":
+		c.gapUnsafe = true
 		return node{fn: func(in *input) (any, bool) { return in.accountMap(), true }}, nil
 	case "now":
 		return node{fn: func(in *input) (any, bool) { return in.nowAny, true }}, nil
@@ -358,6 +404,9 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 	}
 	sel := e.AsSelect()
 	field := sel.FieldName()
+	if root, ok := c.propertiesRoot(sel.Operand()); ok {
+		return c.propertyField(root, field, sel.IsTestOnly()), nil
+	}
 	if sel.IsTestOnly() {
 		op, err := c.compile(sel.Operand())
 		if err != nil {
@@ -383,6 +432,9 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		}}, nil
 	}
 	if root, ok := c.documentRoot(sel.Operand()); ok {
+		if field == "properties" {
+			c.gapUnsafe = true
+		}
 		return documentField(root, field), nil
 	}
 	if n, ok := c.propertyPath(e); ok {
@@ -400,6 +452,48 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		}
 		return lib.selectKey(v, field)
 	}}, nil
+}
+
+// propertiesRoot reports whether e is resource.properties or account.properties (the
+// document variable not shadowed).
+func (c *fastCompiler) propertiesRoot(e celast.Expr) (string, bool) {
+	if e.Kind() != celast.SelectKind || e.AsSelect().IsTestOnly() || e.AsSelect().FieldName() != "properties" {
+		return "", false
+	}
+	if _, resolved := c.refMap[e.ID()]; resolved {
+		return "", false
+	}
+	return c.documentRoot(e.AsSelect().Operand())
+}
+
+// propertyField compiles resource.properties.K, account.properties.K and has() of
+// them: a property that is a gap of the document reads as unknown, as the gap's
+// attribute pattern makes it in cel-go's partial evaluation.
+func (c *fastCompiler) propertyField(root, key string, test bool) node {
+	if root == "resource" && !test {
+		return c.lib.resourcePath([]string{key})
+	}
+	return node{fn: func(in *input) (any, bool) {
+		gaps, props := in.resGaps, in.doc.Resource.Properties
+		if root == "account" {
+			if in.doc.Account == nil {
+				// No account document: `account` is an empty map.
+				return nil, false
+			}
+			gaps, props = in.accGaps, in.doc.Account.Properties
+		}
+		if len(gaps) > 0 && hasGap(gaps, key) {
+			return unknownMark, false
+		}
+		v, found := props[key]
+		if test {
+			return found, true
+		}
+		if !found {
+			return nil, false
+		}
+		return normalize(v), true
+	}}
 }
 
 // propertyPath compiles resource.properties.A.B.C (field selections all the way) as
@@ -433,7 +527,7 @@ func (lib *fastLib) resourcePath(path []string) node {
 	return node{fn: func(in *input) (any, bool) {
 		v, ok := in.property(slot, key)
 		if !ok {
-			return nil, false
+			return v, false // the unknown mark of a gap passes
 		}
 		for _, k := range rest {
 			if m, isMap := v.(map[string]any); isMap {
@@ -561,8 +655,12 @@ func (pc *propertyCache) evidence(slot int, key string, props map[string]any) (a
 	return pc.capped[slot], true
 }
 
-// property reads resource.properties[key] through the cache, as CEL sees it.
+// property reads resource.properties[key] through the cache, as CEL sees it: the
+// unknown mark when the property is a gap of the document.
 func (in *input) property(slot int, key string) (any, bool) {
+	if len(in.resGaps) > 0 && hasGap(in.resGaps, key) {
+		return unknownMark, false
+	}
 	v, ok := in.props.get(slot, key, in.doc.Resource.Properties)
 	if !ok {
 		return nil, false
@@ -1020,7 +1118,8 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			v, ok := cond(in)
 			b, isBool := v.(bool)
 			if !ok || !isBool {
-				return nil, false
+				// An unknown condition is the result (cel-go's conditional attribute).
+				return markOf(v, ok), false
 			}
 			if b {
 				return t(in)
@@ -1041,19 +1140,23 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			return node{fn: func(in *input) (any, bool) {
 				a, ok := l(in)
 				if !ok {
-					return nil, false
+					return markOf(a, ok), false // a constant is never an error
 				}
 				return eq(a) == want, true
 			}}, nil
 		}
 		return node{fn: func(in *input) (any, bool) {
-			a, ok := l(in)
-			if !ok {
+			// cel-go: an error of either side is the result, else an unknown of either.
+			a, aok := l(in)
+			if !aok && !isUnknown(a, aok) {
 				return nil, false
 			}
-			b, ok := r(in)
-			if !ok {
+			b, bok := r(in)
+			if !bok && !isUnknown(b, bok) {
 				return nil, false
+			}
+			if !aok || !bok {
+				return unknownMark, false
 			}
 			return lib.equal(a, b) == want, true
 		}}, nil
@@ -1068,7 +1171,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				v, ok := a(in)
 				b, isBool := v.(bool)
 				if !ok || !isBool {
-					return nil, false
+					return markOf(v, ok), false
 				}
 				return !b, true
 			}}, nil
@@ -1105,13 +1208,15 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				operators.GreaterEquals: func(x int) bool { return x >= 0 },
 			}[fn]
 			return node{fn: func(in *input) (any, bool) {
+				// A strict binary function: an unknown or error of the left side is
+				// the result, else one of the right side.
 				a, ok := l(in)
 				if !ok {
-					return nil, false
+					return markOf(a, ok), false
 				}
 				b, ok := r(in)
 				if !ok {
-					return nil, false
+					return markOf(b, ok), false
 				}
 				if cmp, ok := compare(a, b); ok {
 					return test(cmp), true
@@ -1134,7 +1239,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			return node{fn: func(in *input) (any, bool) {
 				v, ok := a(in)
 				if !ok {
-					return nil, false
+					return markOf(v, ok), false
 				}
 				switch x := v.(type) {
 				case string:
@@ -1499,6 +1604,12 @@ func logical(args []node, or bool) node {
 		if aok && aBool && bok && bBool {
 			return !decisive, true
 		}
+		// No side decides: an unknown wins over an error, but a give-up may be a
+		// deciding value cel-go computes.
+		aUnk, bUnk := isUnknown(a, aok), isUnknown(b, bok)
+		if aUnk && (bok || bUnk) || bUnk && aok {
+			return unknownMark, false
+		}
 		return nil, false
 	}}
 }
@@ -1639,7 +1750,8 @@ func (c *fastCompiler) orValueOfOptionalKey(optExpr, altExpr celast.Expr) (node,
 	return node{fn: func(in *input) (any, bool) {
 		b, ok := base.fn(in)
 		if !ok {
-			return nil, false
+			// An unknown base is the optional's and orValue's result.
+			return markOf(b, ok), false
 		}
 		if m, isMap := b.(map[string]any); isMap {
 			k, ok := key.fn(in)
@@ -2328,16 +2440,23 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 	return node{fn: func(in *input) (any, bool) {
 		r, ok := rng(in)
 		if !ok {
-			return nil, false
+			return markOf(r, ok), false // an unknown range is the result
 		}
 		// The result does not depend on the order: maps are visited in Go's order.
-		failed := false
+		// Without a deciding element, a give-up (which may be a deciding value in
+		// cel-go) gives up, else an unknown element makes the result unknown (cel-go's
+		// accumulator: unknown && error is unknown), else an error (a non-bool) is one.
+		gaveUp, unknown, failed := false, false, false
 		visit := func(e any) bool {
 			in.slots[slot] = e
 			v, ok := pred(in)
 			b, isBool := v.(bool)
 			switch {
-			case !ok || !isBool:
+			case isUnknown(v, ok):
+				unknown = true
+			case !ok:
+				gaveUp = true
+			case !isBool:
 				failed = true
 			case b == exists:
 				return true
@@ -2374,8 +2493,11 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 				}
 			}
 		}
-		if failed {
+		switch {
+		case gaveUp || failed && !unknown:
 			return nil, false
+		case unknown:
+			return unknownMark, false
 		}
 		return !exists, true
 	}}
