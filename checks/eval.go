@@ -190,7 +190,9 @@ type input struct {
 	evidenceUsed []int32
 	// memo keeps the results of costly library functions for the document, bindings
 	// the values of cel.bind loops that depend on the document alone.
-	memo     map[memoKey]memoResult
+	memo map[memoKey]memoResult
+	// policies holds the IAM policies parsed for the document, by value.
+	policies map[policyKey]policyEntry
 	bindings map[string]memoResult
 	// props caches the top-level resource properties the fast path and the evidence
 	// read, accProps the account's properties the evidence reads.
@@ -231,6 +233,7 @@ func (in *input) reset(doc *Document) {
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.memo)
+	clear(in.policies)
 	clear(in.bindings)
 	in.props.next()
 	in.accProps.next()
@@ -254,6 +257,7 @@ func (in *input) release() {
 	}
 	in.evidenceUsed = in.evidenceUsed[:0]
 	clear(in.memo)
+	clear(in.policies)
 	clear(in.bindings)
 	in.props.release()
 	in.accProps.release()

@@ -24,6 +24,7 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/vigilsec/vigil/checks/celfn"
+	"github.com/vigilsec/vigil/checks/iampolicy"
 	"github.com/vigilsec/vigil/providers"
 )
 
@@ -1359,6 +1360,10 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			}}, nil
 		}
 		return node{}, unsupported("related with %d arguments", len(args))
+	case "iam.is_public", "iam.grants_admin", "iam.allows":
+		if n, ok := policyCall(fn, ids, args, call.IsMemberFunction()); ok {
+			return n, nil
+		}
 	case "age_days":
 		if len(args) == 1 && !call.IsMemberFunction() {
 			a := args[0].fn
@@ -1904,6 +1909,109 @@ func (c *fastCompiler) generic(fn string, ids []string, arity int) (*genericCall
 		}
 	}
 	return g, nil
+}
+
+// policyCall compiles the IAM policy functions of the library (celfn's iam.*) on the
+// policy parsed once per document and value (input.policy), whichever functions read
+// it: a bucket's policy is read by iam.is_public and twice by iam.allows. The document
+// argument is taken as the bindings take it when it is a JSON object, a string or null
+// (celfn.Native returns those as they are); anything else, a parse error, or a
+// non-string action or resource gives up, and cel-go gives the error.
+func policyCall(fn string, ids []string, args []node, member bool) (node, bool) {
+	if member {
+		return node{}, false
+	}
+	docFn := args[0].fn
+	switch {
+	case fn == "iam.is_public" && len(args) == 1 && onlyOverloads(ids, "is_public_iam_dyn"),
+		fn == "iam.grants_admin" && len(args) == 1 && onlyOverloads(ids, "grants_admin_iam_dyn"):
+		public := fn == "iam.is_public"
+		return node{fn: func(in *input) (any, bool) {
+			d, ok := docFn(in)
+			if !ok {
+				return nil, false
+			}
+			p, ok := in.policy(d)
+			switch {
+			case !ok:
+				return nil, false
+			case p == nil:
+				return false, true // no policy
+			case public:
+				return p.IsPublic(), true
+			}
+			return p.AllowsAdmin(), true
+		}}, true
+	case fn == "iam.allows" && len(args) == 3 && onlyOverloads(ids, "allows_iam_dyn_string_string"):
+		actionFn, resFn := args[1].fn, args[2].fn
+		return node{fn: func(in *input) (any, bool) {
+			d, ok := docFn(in)
+			if !ok {
+				return nil, false
+			}
+			a, ok := actionFn(in)
+			if !ok {
+				return nil, false
+			}
+			r, ok := resFn(in)
+			if !ok {
+				return nil, false
+			}
+			action, aok := a.(string)
+			res, rok := r.(string)
+			if !aok || !rok {
+				return nil, false
+			}
+			p, ok := in.policy(d)
+			switch {
+			case !ok:
+				return nil, false
+			case p == nil:
+				return false, true
+			}
+			return p.Allows(action, res), true
+		}}, true
+	}
+	return node{}, false
+}
+
+// policyKey identifies a policy document value of the current document: a map by its
+// pointer, a string by its bytes' address and length.
+type policyKey struct {
+	ptr unsafe.Pointer
+	n   int
+}
+
+type policyEntry struct {
+	p  *iampolicy.Policy
+	ok bool
+}
+
+// policy parses a policy document value as celfn's iam functions do (nil for null),
+// once per document and value; ok is false for a value of another type or a document
+// that does not parse.
+func (in *input) policy(d any) (*iampolicy.Policy, bool) {
+	var key policyKey
+	switch v := d.(type) {
+	case nil:
+		return nil, true
+	case map[string]any:
+		key = policyKey{ptr: reflect.ValueOf(v).UnsafePointer(), n: -1}
+	case string:
+		key = policyKey{ptr: unsafe.Pointer(unsafe.StringData(v)), n: len(v)}
+	default:
+		return nil, false
+	}
+	if e, done := in.policies[key]; done {
+		return e.p, e.ok
+	}
+	p, err := iampolicy.Parse(d)
+	e := policyEntry{p: p, ok: err == nil}
+	if in.policies == nil {
+		in.policies = map[policyKey]policyEntry{}
+	}
+	in.policies[key] = e
+	return e.p, e.ok
 }
 
 // memoized reports whether the results of a function of the library are kept for the
