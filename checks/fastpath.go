@@ -1475,6 +1475,9 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			return node{}, err
 		}
 	}
+	if n, ok := stringChain(operands); ok {
+		return n, nil
+	}
 	// eval returns the concatenation when every operand is a string (all == true),
 	// else the pairwise result.
 	eval := func(in *input) (str string, v any, all, ok bool) {
@@ -1543,6 +1546,62 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			return s, ok && all
 		},
 	}, nil
+}
+
+// stringChain compiles a + b + c + ... of which an operand is known to be a string (a
+// string constant or a string field of the document): _+_ of a string and anything
+// but a string is an error, so the chain is a concatenation of strings or an error,
+// and any operand that is not a string gives up. The result is built with one
+// allocation.
+func stringChain(operands []node) (node, bool) {
+	known := false
+	strs := make([]func(*input) (string, bool), len(operands))
+	for i, op := range operands {
+		if op.str != nil {
+			known = true
+			strs[i] = op.str
+			continue
+		}
+		f := op.fn
+		strs[i] = func(in *input) (string, bool) {
+			v, ok := f(in)
+			s, isString := v.(string)
+			return s, ok && isString
+		}
+	}
+	if !known || len(strs) > 8 {
+		return node{}, false
+	}
+	concat := func(in *input) (string, bool) {
+		var buf [8]string
+		size := 0
+		for i, f := range strs {
+			s, ok := f(in)
+			if !ok {
+				return "", false
+			}
+			buf[i] = s
+			size += len(s)
+		}
+		if size == 0 {
+			return "", true
+		}
+		b := make([]byte, 0, size)
+		for _, s := range buf[:len(strs)] {
+			b = append(b, s...)
+		}
+		return unsafe.String(unsafe.SliceData(b), len(b)), true
+	}
+	return node{
+		fn: func(in *input) (any, bool) {
+			s, ok := concat(in)
+			if !ok {
+				return nil, false
+			}
+			return s, true
+		},
+		str: concat,
+	}, true
 }
 
 // add is _+_ on two values: strings and lists natively, anything else through the
