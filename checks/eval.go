@@ -182,6 +182,13 @@ type input struct {
 	// cel-go's value of it.
 	relatedDocs map[string][]any
 	related     map[string]ref.Val
+	// docMaps and docLists are the maps and lists of relatedDocs, reused from one
+	// document to the next (nothing of them outlives the evaluation of a document:
+	// results hold strings and the document's own values); docMapsUsed and
+	// docListsUsed count those handed out for the current document.
+	docMaps                   []map[string]any
+	docLists                  [][]any
+	docMapsUsed, docListsUsed int
 	// slots hold the comprehension variables of the fast path.
 	slots []any
 	// evidence caches the evidence maps of the document by set of properties
@@ -247,6 +254,13 @@ func (in *input) reset(doc *Document) {
 // release drops the references to the document so a pooled input keeps nothing alive.
 func (in *input) release() {
 	in.doc = Document{}
+	for _, m := range in.docMaps[:in.docMapsUsed] {
+		clear(m)
+	}
+	for _, l := range in.docLists[:in.docListsUsed] {
+		clear(l)
+	}
+	in.docMapsUsed, in.docListsUsed = 0, 0
 	clear(in.resMap)
 	clear(in.accMap)
 	clear(in.related)
@@ -359,12 +373,6 @@ func fillDocumentMap(m map[string]any, r *providers.Resource) {
 	m["properties"] = props
 }
 
-func documentMap(r *providers.Resource) map[string]any {
-	m := make(map[string]any, 8)
-	fillDocumentMap(m, r)
-	return m
-}
-
 // relatedList returns the documents related by kind, as CEL document maps. A gap in a
 // related document leaves its key absent, so reading it is an error and the check is
 // unknown.
@@ -373,15 +381,42 @@ func (in *input) relatedList(kind string) []any {
 		return l
 	}
 	docs := in.doc.Related[kind]
-	list := make([]any, len(docs))
+	list := in.docList(len(docs))
 	for i := range docs {
-		list[i] = documentMap(&docs[i])
+		m := in.docMap()
+		fillDocumentMap(m, &docs[i])
+		list[i] = m
 	}
 	if in.relatedDocs == nil {
 		in.relatedDocs = map[string][]any{}
 	}
 	in.relatedDocs[kind] = list
 	return list
+}
+
+// docMap returns an empty map for a document map, reused across documents.
+func (in *input) docMap() map[string]any {
+	if in.docMapsUsed == len(in.docMaps) {
+		in.docMaps = append(in.docMaps, make(map[string]any, 8))
+	}
+	m := in.docMaps[in.docMapsUsed]
+	in.docMapsUsed++
+	return m
+}
+
+// docList returns a list of n elements for related documents, reused across
+// documents when it fits.
+func (in *input) docList(n int) []any {
+	if in.docListsUsed == len(in.docLists) {
+		in.docLists = append(in.docLists, nil)
+	}
+	l := in.docLists[in.docListsUsed]
+	if cap(l) < n || l == nil {
+		l = make([]any, max(n, 4))
+		in.docLists[in.docListsUsed] = l
+	}
+	in.docListsUsed++
+	return l[:n]
 }
 
 // relatedFunc implements related(kind) for cel-go.

@@ -63,12 +63,16 @@ func TestFastPathMatchesCEL(t *testing.T) {
 	corpus := differentialCorpus(t, builtins, builtins, testdata)
 
 	// Whole documents through a registry: the checks of a document share the caches
-	// of the fast path (properties, function results, evidence).
+	// of the fast path (properties, function results, evidence); Registry.Evaluate
+	// also reuses its pooled inputs from one document to the next.
+	ctx := context.Background()
 	for _, reg := range []*checks.Registry{builtins, testdata} {
 		for typ, docs := range corpus {
 			for i, doc := range docs {
-				require.Equal(t, checks.EvaluateRegistryPath(reg, doc, false), checks.EvaluateRegistryPath(reg, doc, true),
+				plain := checks.EvaluateRegistryPath(reg, doc, false)
+				require.Equal(t, plain, checks.EvaluateRegistryPath(reg, doc, true),
 					"%s document %d: fast path differs from cel-go", typ, i)
+				require.Equal(t, plain, reg.Evaluate(ctx, doc), "%s document %d: pooled input differs from cel-go", typ, i)
 			}
 		}
 	}
