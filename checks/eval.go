@@ -199,8 +199,9 @@ type input struct {
 	// the values of cel.bind loops that depend on the document alone.
 	memo map[memoKey]memoResult
 	// policies holds the IAM policies parsed for the document, by value.
-	policies map[policyKey]policyEntry
-	bindings map[string]memoResult
+	policies     map[policyKey]policyEntry
+	bindings     []bindingEntry // by bindingSlots number
+	bindingsUsed []int32
 	// props caches the top-level resource properties the fast path and the evidence
 	// read, accProps the account's properties the evidence reads.
 	props, accProps propertyCache
@@ -241,12 +242,12 @@ func (in *input) reset(doc *Document) {
 	clear(in.relatedDocs)
 	clear(in.memo)
 	clear(in.policies)
-	clear(in.bindings)
 	in.props.next()
 	in.accProps.next()
 	if in.props.gen == 1 {
 		// First document, or the generations wrapped: no entry may look current.
 		clear(in.evidence)
+		clear(in.bindings)
 	}
 	in.partial = nil
 }
@@ -272,7 +273,10 @@ func (in *input) release() {
 	in.evidenceUsed = in.evidenceUsed[:0]
 	clear(in.memo)
 	clear(in.policies)
-	clear(in.bindings)
+	for _, id := range in.bindingsUsed {
+		in.bindings[id] = bindingEntry{}
+	}
+	in.bindingsUsed = in.bindingsUsed[:0]
 	in.props.release()
 	in.accProps.release()
 	in.resSet, in.accSet = false, false

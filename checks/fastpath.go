@@ -557,11 +557,35 @@ type slotTable struct {
 
 var (
 	// resourceSlots and accountSlots number the top-level properties of the resource
-	// and of the account document; evidenceSlots the sets of evidence keys.
+	// and of the account document; evidenceSlots the sets of evidence keys;
+	// bindingSlots the shared cel.bind values (by the structure of their expression).
 	resourceSlots = &slotTable{slots: map[string]int{}}
 	accountSlots  = &slotTable{slots: map[string]int{}}
 	evidenceSlots = &slotTable{slots: map[string]int{}}
+	bindingSlots  = &slotTable{slots: map[string]int{}}
 )
+
+// bindingEntry is a shared cel.bind value of the document of generation gen.
+type bindingEntry struct {
+	gen uint32
+	r   memoResult
+}
+
+// binding returns the shared cel.bind value id of the document, when computed.
+func (in *input) binding(id int) (memoResult, bool) {
+	if id < len(in.bindings) && in.bindings[id].gen == in.props.gen {
+		return in.bindings[id].r, true
+	}
+	return memoResult{}, false
+}
+
+func (in *input) setBinding(id int, r memoResult) {
+	if id >= len(in.bindings) {
+		in.bindings = append(in.bindings, make([]bindingEntry, max(id+1, 2*len(in.bindings), 16)-len(in.bindings))...)
+	}
+	in.bindings[id] = bindingEntry{gen: in.props.gen, r: r}
+	in.bindingsUsed = append(in.bindingsUsed, int32(id))
+}
 
 // slot returns the number of name, assigning the next one on first use.
 func (t *slotTable) slot(name string) int {
@@ -2285,14 +2309,12 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 		if key, ok := c.sharedBinding(f.AccuInit()); ok {
 			// The same binding in several checks (the CIS metric-filter checks bind the
 			// same trails, topics and alarms): computed once per document.
+			id := bindingSlots.slot(key)
 			return node{fn: func(in *input) (any, bool) {
-				r, done := in.bindings[key]
+				r, done := in.binding(id)
 				if !done {
 					r.v, r.ok = init.fn(in)
-					if in.bindings == nil {
-						in.bindings = map[string]memoResult{}
-					}
-					in.bindings[key] = r
+					in.setBinding(id, r)
 				}
 				if r.ok {
 					in.slots[accu] = r.v
