@@ -545,8 +545,26 @@ func (e *expression) run(act cel.Activation, partial bool) (ref.Val, error) {
 	return v, nil
 }
 
-// eval runs the check on a prepared input.
-func (c *Check) eval(in *input) Result {
+// eval runs the check on a prepared input. A panic of the fast path (a bug) is
+// recovered here, counted, and the check evaluated again by cel-go alone, so that it
+// costs time, never a wrong or missing result.
+func (c *Check) eval(in *input) (res Result) {
+	if in.plainOnly {
+		return c.evalOnce(in)
+	}
+	defer func() {
+		if recover() != nil {
+			fastPanics.Add(1)
+			in.plainOnly = true
+			res = c.evalOnce(in)
+			in.plainOnly = false
+		}
+	}()
+	return c.evalOnce(in)
+}
+
+// evalOnce runs the check: the fast path where it applies, cel-go for the rest.
+func (c *Check) evalOnce(in *input) Result {
 	p := c.prog
 	res := Result{CheckID: c.ID}
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)

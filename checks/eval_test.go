@@ -249,3 +249,19 @@ func TestEvidence(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(res), "evidence")
 }
+
+// TestFastPathPanic: a panic of the fast path costs a cel-go evaluation, never a wrong
+// or missing result. Not parallel: the panic counter is global (the differential
+// tests require it to stay zero).
+func TestFastPathPanic(t *testing.T) {
+	c := mustParse(t, "", `resource.properties.Versioning.Status == "Enabled"`, `"bucket " + resource.name`)
+	doc := checks.Document{Resource: bucket(map[string]any{"Versioning": map[string]any{"Status": "Off"}})}
+	want := checks.EvaluatePath(context.Background(), c, doc, false)
+	repair := checks.BreakFastPath(c)
+	defer repair()
+	got := c.Evaluate(context.Background(), doc)
+	require.Equal(t, int64(1), checks.FastPanics())
+	require.Equal(t, want, got)
+	require.Equal(t, checks.StatusFail, got.Status)
+	require.Equal(t, "bucket b1", got.Message)
+}

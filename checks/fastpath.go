@@ -78,17 +78,11 @@ type fastExpr struct {
 }
 
 // eval evaluates the expression on a prepared input. A panic (a bug in the fast path)
-// gives up like any unsupported case, so cel-go answers instead.
+// is recovered by Check.eval, which then evaluates the check with cel-go alone.
 func (f *fastExpr) eval(in *input) (v any, ok bool) {
 	if len(in.slots) < f.slots {
 		in.slots = make([]any, f.slots)
 	}
-	defer func() {
-		if recover() != nil {
-			fastPanics.Add(1)
-			v, ok = nil, false
-		}
-	}()
 	return f.fn(in)
 }
 
@@ -106,12 +100,6 @@ func (f *fastExpr) evalString(in *input) (s string, ok bool) {
 	if len(in.slots) < f.slots {
 		in.slots = make([]any, f.slots)
 	}
-	defer func() {
-		if recover() != nil {
-			fastPanics.Add(1)
-			s, ok = "", false
-		}
-	}()
 	return f.str(in)
 }
 
