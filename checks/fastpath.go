@@ -439,6 +439,14 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		if !ok {
 			return nil, false
 		}
+		if m, isMap := v.(map[string]any); isMap {
+			// The common case of selectKey, without the call.
+			x, found := m[field]
+			if !found {
+				return nil, false
+			}
+			return normalize(x), true
+		}
 		return lib.selectKey(v, field)
 	}}, nil
 }
@@ -1863,6 +1871,23 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 	if !onlyOverloads(ids, overloads.InList, overloads.InMap) {
 		return node{}, unsupported("in with overloads %v", ids)
 	}
+	if list, ok := stringList(args[1]); ok && len(list) <= 8 {
+		// x in ["a", "b"]: only a string can equal a string; a few are compared one by
+		// one, faster than hashing.
+		return node{fn: func(in *input) (any, bool) {
+			x, ok := elem(in)
+			if !ok {
+				return nil, false
+			}
+			if s, isString := x.(string); isString {
+				return slices.Contains(list, s), true
+			}
+			if isNative(x) {
+				return false, true
+			}
+			return nil, false
+		}}, nil
+	}
 	if set, ok := stringSet(args[1]); ok {
 		// x in ["a", "b"]: only a string can equal a string.
 		return node{fn: func(in *input) (any, bool) {
@@ -1919,6 +1944,21 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 		}
 		return nil, false
 	}}, nil
+}
+
+// stringList returns the elements of a constant list of strings.
+func stringList(n node) ([]string, bool) {
+	l, ok := n.val.([]any)
+	if !n.isConst || !ok {
+		return nil, false
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		if out[i], ok = e.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // stringSet returns the elements of a constant list of strings as a set.
@@ -2623,39 +2663,26 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 		// Without a deciding element, a give-up (which may be a deciding value in
 		// cel-go) gives up, else an unknown element makes the result unknown (cel-go's
 		// accumulator: unknown && error is unknown), else an error (a non-bool) is one.
-		gaveUp, unknown, failed := false, false, false
-		visit := func(e any) bool {
-			in.slots[slot] = e
-			v, ok := pred(in)
-			b, isBool := v.(bool)
-			switch {
-			case isUnknown(v, ok):
-				unknown = true
-			case !ok:
-				gaveUp = true
-			case !isBool:
-				failed = true
-			case b == exists:
-				return true
-			}
-			return false
-		}
+		var q quantified
 		switch x := r.(type) {
 		case []any:
 			for _, e := range x {
-				if visit(e) {
+				in.slots[slot] = e
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		case map[string]any:
 			for k := range x {
-				if visit(k) {
+				in.slots[slot] = k
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		case map[string]string:
 			for k := range x {
-				if visit(k) {
+				in.slots[slot] = k
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
@@ -2665,19 +2692,40 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 				return nil, false
 			}
 			for i := range els.len() {
-				if visit(els.at(i)) {
+				in.slots[slot] = els.at(i)
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		}
 		switch {
-		case gaveUp || failed && !unknown:
+		case q.gaveUp || q.failed && !q.unknown:
 			return nil, false
-		case unknown:
+		case q.unknown:
 			return unknownMark, false
 		}
 		return !exists, true
 	}}
+}
+
+// quantified is what the elements of an all() or exists() gave so far.
+type quantified struct{ gaveUp, unknown, failed bool }
+
+// decides records one element's predicate value and reports whether it decides the
+// result (false for all(), true for exists()).
+func (q *quantified) decides(v any, ok bool, exists bool) bool {
+	b, isBool := v.(bool)
+	switch {
+	case ok && isBool:
+		return b == exists
+	case isUnknown(v, ok):
+		q.unknown = true
+	case !ok:
+		q.gaveUp = true
+	default:
+		q.failed = true
+	}
+	return false
 }
 
 // listBuilderShape is a map() or filter() expansion: step acc + [elem], or
