@@ -1380,6 +1380,10 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			}}, nil
 		}
 		return node{}, unsupported("related with %d arguments", len(args))
+	case "ports.open_to_internet", "ports.exposed", "join":
+		if n, ok, err := c.nativeCall(fn, ids, args, call.IsMemberFunction()); ok || err != nil {
+			return n, err
+		}
 	case "iam.is_public", "iam.grants_admin", "iam.allows":
 		if n, ok := policyCall(fn, ids, args, call.IsMemberFunction()); ok {
 			return n, nil
@@ -2084,6 +2088,117 @@ func policyCall(fn string, ids []string, args []node, member bool) (node, bool) 
 		}}, true
 	}
 	return node{}, false
+}
+
+// nativeCall compiles a few library functions to direct Go calls on the fast path's
+// values: ports.open_to_internet(perms, port) and ports.exposed(perms) (celfn, on a
+// document value celfn.Native takes as it is) and list.join(sep) (ext.Strings, on a
+// list of strings). Any other case, and any error, goes through the function's cel-go
+// binding as before.
+func (c *fastCompiler) nativeCall(fn string, ids []string, args []node, member bool) (node, bool, error) {
+	switch {
+	case fn == "ports.open_to_internet" && !member && len(args) == 2 && onlyOverloads(ids, "ports_open_to_internet_dyn_int"):
+		slow, err := c.generic(fn, ids, 2)
+		if err != nil {
+			return node{}, false, err
+		}
+		permsFn, portFn := args[0].fn, args[1].fn
+		return node{fn: func(in *input) (any, bool) {
+			perms, ok := permsFn(in)
+			if !ok {
+				return nil, false
+			}
+			port, ok := portFn(in)
+			if !ok {
+				return nil, false
+			}
+			if n, isInt := port.(int64); isInt && celfnNative(perms) {
+				if b, err := celfn.PortOpenToInternet(perms, n, "tcp"); err == nil {
+					return b, true
+				}
+			}
+			return slow.call2(perms, port)
+		}}, true, nil
+	case fn == "ports.exposed" && !member && len(args) == 1 && onlyOverloads(ids, "ports_exposed_dyn"):
+		slow, err := c.generic(fn, ids, 1)
+		if err != nil {
+			return node{}, false, err
+		}
+		permsFn := args[0].fn
+		return node{fn: func(in *input) (any, bool) {
+			perms, ok := permsFn(in)
+			if !ok {
+				return nil, false
+			}
+			if celfnNative(perms) {
+				if ports, err := celfn.ExposedPorts(perms); err == nil {
+					out := make([]any, len(ports))
+					for i, p := range ports {
+						out[i] = p
+					}
+					return out, true
+				}
+			}
+			return slow.call1(perms)
+		}}, true, nil
+	case fn == "join" && member && len(args) == 2 && onlyOverloads(ids, "list_join_string"):
+		slow, err := c.generic(fn, ids, 2)
+		if err != nil {
+			return node{}, false, err
+		}
+		listFn, sepFn := args[0].fn, args[1].fn
+		return node{fn: func(in *input) (any, bool) {
+			l, ok := listFn(in)
+			if !ok {
+				return nil, false
+			}
+			sep, ok := sepFn(in)
+			if !ok {
+				return nil, false
+			}
+			if s, ok := joinStrings(l, sep); ok {
+				return s, true
+			}
+			return slow.call2(l, sep)
+		}}, true, nil
+	}
+	return node{}, false, nil
+}
+
+// celfnNative reports whether celfn.Native gives v back as it is (so a celfn function
+// may be called on v directly).
+func celfnNative(v any) bool {
+	switch v.(type) {
+	case nil, map[string]any, []any, string, float64, int64, bool, time.Time:
+		return true
+	}
+	return false
+}
+
+// joinStrings is list.join(sep) on a list of strings; ok is false for anything else.
+func joinStrings(l, sep any) (string, bool) {
+	list, isList := l.([]any)
+	s, isString := sep.(string)
+	if !isList || !isString {
+		return "", false
+	}
+	size := len(s) * max(len(list)-1, 0)
+	for _, e := range list {
+		str, isString := e.(string)
+		if !isString {
+			return "", false
+		}
+		size += len(str)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, e := range list {
+		if i > 0 {
+			b.WriteString(s)
+		}
+		b.WriteString(e.(string))
+	}
+	return b.String(), true
 }
 
 // policyKey identifies a policy document value of the current document: a map by its
