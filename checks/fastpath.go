@@ -1380,7 +1380,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			}}, nil
 		}
 		return node{}, unsupported("related with %d arguments", len(args))
-	case "ports.open_to_internet", "ports.exposed", "join":
+	case "ports.open_to_internet", "ports.exposed", "join", "sort":
 		if n, ok, err := c.nativeCall(fn, ids, args, call.IsMemberFunction()); ok || err != nil {
 			return n, err
 		}
@@ -2141,6 +2141,22 @@ func (c *fastCompiler) nativeCall(fn string, ids []string, args []node, member b
 			}
 			return slow.call1(perms)
 		}}, true, nil
+	case fn == "sort" && member && len(args) == 1 && sortOverloads(ids):
+		slow, err := c.generic(fn, ids, 1)
+		if err != nil {
+			return node{}, false, err
+		}
+		listFn := args[0].fn
+		return node{fn: func(in *input) (any, bool) {
+			l, ok := listFn(in)
+			if !ok {
+				return nil, false
+			}
+			if sorted, ok := sortStrings(l); ok {
+				return sorted, true
+			}
+			return slow.call1(l)
+		}}, true, nil
 	case fn == "join" && member && len(args) == 2 && onlyOverloads(ids, "list_join_string"):
 		slow, err := c.generic(fn, ids, 2)
 		if err != nil {
@@ -2163,6 +2179,44 @@ func (c *fastCompiler) nativeCall(fn string, ids []string, args []node, member b
 		}}, true, nil
 	}
 	return node{}, false, nil
+}
+
+// sortOverloads reports whether the checker's candidates are ext.Lists' sort()
+// overloads (list_<type>_sort, one binding for all).
+func sortOverloads(ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "list_") || !strings.HasSuffix(id, "_sort") {
+			return false
+		}
+	}
+	return true
+}
+
+// sortStrings is sort() on a non-empty list of strings (a new list; equal strings are
+// indistinguishable, so the order among them does not matter); ok is false for
+// anything else.
+func sortStrings(l any) ([]any, bool) {
+	list, isList := l.([]any)
+	if !isList || len(list) == 0 {
+		return nil, false
+	}
+	strs := make([]string, len(list))
+	for i, e := range list {
+		s, isString := e.(string)
+		if !isString {
+			return nil, false
+		}
+		strs[i] = s
+	}
+	slices.Sort(strs)
+	out := make([]any, len(strs))
+	for i, s := range strs {
+		out[i] = s
+	}
+	return out, true
 }
 
 // celfnNative reports whether celfn.Native gives v back as it is (so a celfn function
