@@ -485,7 +485,7 @@ func (r *handlers) DryRunCustomCheck(c echo.Context) error {
 			out.Counts[string(res.Status)]++
 			if res.Status != checks.StatusSkip && len(out.Results) < dryRunMaxResults {
 				out.Results = append(out.Results, dryRunResult{ResourceID: d.ID, NativeID: d.Doc.NativeID, Name: d.Doc.Name,
-					Region: d.Doc.Region, Status: string(res.Status), Message: res.Message, Reason: res.Reason, Evidence: res.Evidence})
+					Region: d.Doc.Region, Status: string(res.Status), Message: res.Message, Reason: res.Reason, Evidence: res.Evidence.Map()})
 			}
 		}
 		return nil

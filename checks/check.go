@@ -5,9 +5,9 @@
 //
 // A check is data (one YAML file, see docs/checks.md). Expressions are compiled and
 // type-checked once, when a file is parsed, to a cel-go program and to the fast path
-// (fastpath.go: Go closures over the document's values, giving way to cel-go for
-// errors, gaps and anything they do not handle); evaluation is pure, allocation-light
-// and safe for concurrent use. Hard logic is exposed to CEL from package checks/celfn.
+// (fastpath.go: Go closures over the document's values, which also decide the
+// unknowns of collection gaps, giving way to cel-go for errors and anything they do
+// not handle); evaluation is pure, allocation-light and safe for concurrent use. Hard logic is exposed to CEL from package checks/celfn.
 //
 // This package imports no database, queue or HTTP package: the store and the jobs
 // call it, never the reverse.

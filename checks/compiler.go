@@ -113,15 +113,25 @@ type program struct {
 	// resKeys and accKeys are the top-level properties of the resource and the account
 	// document the check reads (evidence, gap relevance).
 	resKeys, accKeys []string
-	// resEvidence and accEvidence are the evidence keys of resKeys and accKeys
-	// ("resource.properties.<Key>"), built once.
-	resEvidence, accEvidence []string
-	// evidenceSet names the set of evidence keys: checks of one document reading the
-	// same properties share their evidence map.
-	evidenceSet string
+	// evidence lists the properties of the evidence in the order of their names
+	// ("account.properties.<Key>", then "resource.properties.<Key>": sorted), and
+	// evidenceNames the names.
+	evidence      []evidenceKey
+	evidenceNames []string
+	// evidenceSet numbers the set of evidence keys: checks of one document reading the
+	// same properties share their evidence values.
+	evidenceSet int
 	// resDynamic / accDynamic: the expression uses resource.properties (or the whole
 	// document) in a way whose keys cannot be listed statically.
 	resDynamic, accDynamic bool
+}
+
+// evidenceKey is one property of a check's evidence: a top-level property of the
+// resource (or of the account document), and its property cache slot.
+type evidenceKey struct {
+	account bool
+	key     string
+	slot    int
 }
 
 // compile compiles the expressions of c, reporting problems with positions.
@@ -145,13 +155,15 @@ func (co *Compiler) compile(c *Check, ps *problems) *program {
 	}
 	p.resKeys = sortedKeys(refs.res)
 	p.accKeys = sortedKeys(refs.acc)
-	for _, k := range p.resKeys {
-		p.resEvidence = append(p.resEvidence, "resource.properties."+k)
-	}
 	for _, k := range p.accKeys {
-		p.accEvidence = append(p.accEvidence, "account.properties."+k)
+		p.evidence = append(p.evidence, evidenceKey{account: true, key: k, slot: accountSlots.slot(k)})
+		p.evidenceNames = append(p.evidenceNames, "account.properties."+k)
 	}
-	p.evidenceSet = strings.Join(append(slices.Clone(p.resEvidence), p.accEvidence...), "\x00")
+	for _, k := range p.resKeys {
+		p.evidence = append(p.evidence, evidenceKey{key: k, slot: resourceSlots.slot(k)})
+		p.evidenceNames = append(p.evidenceNames, "resource.properties."+k)
+	}
+	p.evidenceSet = evidenceSlots.slot(strings.Join(p.evidenceNames, "\x00"))
 	p.resDynamic, p.accDynamic = refs.resDynamic, refs.accDynamic
 	return p
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,11 +48,97 @@ type Result struct {
 	// Reason explains an unknown: the properties that were not collected, or the
 	// evaluation error.
 	Reason string `json:"reason,omitempty"`
-	// Evidence holds the values the check read, keyed "resource.properties.<Key>" or
-	// "account.properties.<Key>", for failures and unknowns. Large values are truncated.
-	// Results of one document may share the map and its values with each other and
-	// with the document: treat it as read-only.
-	Evidence map[string]any `json:"evidence,omitempty"`
+	// Evidence holds the values the check read, for failures and unknowns.
+	Evidence Evidence `json:"evidence,omitzero"`
+}
+
+// Evidence is the values a check read: the top-level properties of the resource and
+// of the account document its expressions name, as far as the document has them,
+// keyed "resource.properties.<Key>" or "account.properties.<Key>". Values larger than
+// 2 KiB of JSON are truncated. It encodes as a JSON object; the zero value is empty.
+//
+// It is a list rather than a map because a check evaluation builds one for every
+// failure: the names are the check's, built once, and the results of one document
+// that read the same properties share the values. The values are shared with the
+// document: treat them as read-only.
+type Evidence struct {
+	names []string // sorted
+	vals  []any    // by position in names; absentValue where the document lacks it
+}
+
+// absentValue marks a property of the evidence the document does not have.
+type absentValue struct{}
+
+// Len is the number of values.
+func (e Evidence) Len() int {
+	n := 0
+	for _, v := range e.vals {
+		if _, absent := v.(absentValue); !absent {
+			n++
+		}
+	}
+	return n
+}
+
+// IsZero reports whether e holds no value (encoding/json's omitzero).
+func (e Evidence) IsZero() bool { return e.Len() == 0 }
+
+// Get returns the value of one key.
+func (e Evidence) Get(key string) (any, bool) {
+	i, found := slices.BinarySearch(e.names, key)
+	if !found || i >= len(e.vals) {
+		return nil, false
+	}
+	if _, absent := e.vals[i].(absentValue); absent {
+		return nil, false
+	}
+	return e.vals[i], true
+}
+
+// All yields the keys and values in key order.
+func (e Evidence) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for i, v := range e.vals {
+			if _, absent := v.(absentValue); absent {
+				continue
+			}
+			if !yield(e.names[i], v) {
+				return
+			}
+		}
+	}
+}
+
+// Map returns the evidence as a new map, nil when it is empty.
+func (e Evidence) Map() map[string]any {
+	if e.IsZero() {
+		return nil
+	}
+	m := make(map[string]any, len(e.vals))
+	for k, v := range e.All() {
+		m[k] = v
+	}
+	return m
+}
+
+// MarshalJSON encodes the evidence as a JSON object ({} when empty), keys in order.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for k, v := range e.All() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		val, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode evidence %s: %w", k, err)
+		}
+		b = append(append(append(b, key...), ':'), val...)
+	}
+	return append(b, '}'), nil
 }
 
 // Document is what checks evaluate: one resource and its context.
@@ -94,18 +182,29 @@ type input struct {
 	// cel-go's value of it.
 	relatedDocs map[string][]any
 	related     map[string]ref.Val
+	// docMaps and docLists are the maps and lists of relatedDocs, reused from one
+	// document to the next (nothing of them outlives the evaluation of a document:
+	// results hold strings and the document's own values); docMapsUsed and
+	// docListsUsed count those handed out for the current document.
+	docMaps                   []map[string]any
+	docLists                  [][]any
+	docMapsUsed, docListsUsed int
 	// slots hold the comprehension variables of the fast path.
 	slots []any
-	// evidence caches the evidence maps of the document by set of properties, capped
-	// the capped values by evidence key.
-	evidence map[string]map[string]any
-	capped   map[string]any
+	// evidence caches the evidence maps of the document by set of properties
+	// (program.evidenceSet).
+	evidence     []evidenceEntry
+	evidenceUsed []int32
 	// memo keeps the results of costly library functions for the document, bindings
 	// the values of cel.bind loops that depend on the document alone.
-	memo     map[memoKey]memoResult
-	bindings map[string]memoResult
-	// props caches the top-level resource properties the fast path reads.
-	props propertyCache
+	memo map[memoKey]memoResult
+	// policies holds the IAM policies parsed for the document, by value.
+	policies     map[policyKey]policyEntry
+	bindings     []bindingEntry // by bindingSlots number
+	bindingsUsed []int32
+	// props caches the top-level resource properties the fast path and the evidence
+	// read, accProps the account's properties the evidence reads.
+	props, accProps propertyCache
 	// partial marks the gap properties unknown; built on first need.
 	partial *partialInput
 	// plainOnly turns the fast path off (the differential tests compare both).
@@ -141,27 +240,45 @@ func (in *input) reset(doc *Document) {
 	in.resSet, in.accSet = false, false
 	clear(in.related)
 	clear(in.relatedDocs)
-	clear(in.evidence)
-	clear(in.capped)
 	clear(in.memo)
-	clear(in.bindings)
+	clear(in.policies)
 	in.props.next()
+	in.accProps.next()
+	if in.props.gen == 1 {
+		// First document, or the generations wrapped: no entry may look current.
+		clear(in.evidence)
+		clear(in.bindings)
+	}
 	in.partial = nil
 }
 
 // release drops the references to the document so a pooled input keeps nothing alive.
 func (in *input) release() {
 	in.doc = Document{}
+	for _, m := range in.docMaps[:in.docMapsUsed] {
+		clear(m)
+	}
+	for _, l := range in.docLists[:in.docListsUsed] {
+		clear(l)
+	}
+	in.docMapsUsed, in.docListsUsed = 0, 0
 	clear(in.resMap)
 	clear(in.accMap)
 	clear(in.related)
 	clear(in.relatedDocs)
 	clear(in.slots)
-	clear(in.evidence)
-	clear(in.capped)
+	for _, id := range in.evidenceUsed {
+		in.evidence[id].ev = Evidence{}
+	}
+	in.evidenceUsed = in.evidenceUsed[:0]
 	clear(in.memo)
-	clear(in.bindings)
-	clear(in.props.vals)
+	clear(in.policies)
+	for _, id := range in.bindingsUsed {
+		in.bindings[id] = bindingEntry{}
+	}
+	in.bindingsUsed = in.bindingsUsed[:0]
+	in.props.release()
+	in.accProps.release()
 	in.resSet, in.accSet = false, false
 	in.resGaps, in.accGaps, in.partial = nil, nil, nil
 }
@@ -260,12 +377,6 @@ func fillDocumentMap(m map[string]any, r *providers.Resource) {
 	m["properties"] = props
 }
 
-func documentMap(r *providers.Resource) map[string]any {
-	m := make(map[string]any, 8)
-	fillDocumentMap(m, r)
-	return m
-}
-
 // relatedList returns the documents related by kind, as CEL document maps. A gap in a
 // related document leaves its key absent, so reading it is an error and the check is
 // unknown.
@@ -274,15 +385,42 @@ func (in *input) relatedList(kind string) []any {
 		return l
 	}
 	docs := in.doc.Related[kind]
-	list := make([]any, len(docs))
+	list := in.docList(len(docs))
 	for i := range docs {
-		list[i] = documentMap(&docs[i])
+		m := in.docMap()
+		fillDocumentMap(m, &docs[i])
+		list[i] = m
 	}
 	if in.relatedDocs == nil {
 		in.relatedDocs = map[string][]any{}
 	}
 	in.relatedDocs[kind] = list
 	return list
+}
+
+// docMap returns an empty map for a document map, reused across documents.
+func (in *input) docMap() map[string]any {
+	if in.docMapsUsed == len(in.docMaps) {
+		in.docMaps = append(in.docMaps, make(map[string]any, 8))
+	}
+	m := in.docMaps[in.docMapsUsed]
+	in.docMapsUsed++
+	return m
+}
+
+// docList returns a list of n elements for related documents, reused across
+// documents when it fits.
+func (in *input) docList(n int) []any {
+	if in.docListsUsed == len(in.docLists) {
+		in.docLists = append(in.docLists, nil)
+	}
+	l := in.docLists[in.docListsUsed]
+	if cap(l) < n || l == nil {
+		l = make([]any, max(n, 4))
+		in.docLists[in.docListsUsed] = l
+	}
+	in.docListsUsed++
+	return l[:n]
 }
 
 // relatedFunc implements related(kind) for cel-go.
@@ -366,21 +504,32 @@ func containsString(list []string, s string) bool {
 }
 
 // value evaluates one expression: on the fast path when the document has no gap the
-// expression may read, else (or when the fast path gives up) with cel-go.
-func (e *expression) value(in *input, act cel.Activation, partial bool) (ref.Val, error) {
-	if v, ok := e.fastValue(in, partial); ok {
-		return e.lib.toVal(v), nil
+// expression may read, or the expression handles gaps (fastExpr.gapSafe), else (or
+// when the fast path gives up) with cel-go, by partial evaluation when partial.
+func (e *expression) value(in *input, partial bool) (ref.Val, error) {
+	if e.fast != nil && !in.plainOnly && (!partial || e.fast.gapSafe) {
+		v, ok := e.fast.eval(in)
+		if ok {
+			return e.lib.toVal(v), nil
+		}
+		if partial && isUnknown(v, ok) {
+			return unknownResult, nil
+		}
 	}
-	return e.run(act, partial)
+	return e.run(in.activation(partial), partial)
 }
 
-// fastValue evaluates the expression on the fast path; ok is false when the fast
-// path does not apply or gives up.
-func (e *expression) fastValue(in *input, partial bool) (any, bool) {
-	if partial || e.fast == nil || in.plainOnly {
-		return nil, false
+// unknownResult stands for the unknown cel-go's partial evaluation gives where the
+// fast path found it (only IsUnknown is asked of it).
+var unknownResult ref.Val = types.NewUnknown(0, nil)
+
+// fastString evaluates a string expression on the fast path; ok is false when it does
+// not apply or gives up (also for an unknown).
+func (e *expression) fastString(in *input, partial bool) (string, bool) {
+	if e.fast == nil || in.plainOnly || partial && !e.fast.gapSafe {
+		return "", false
 	}
-	return e.fast.eval(in)
+	return e.fast.evalString(in)
 }
 
 // run evaluates one expression with cel-go.
@@ -396,49 +545,64 @@ func (e *expression) run(act cel.Activation, partial bool) (ref.Val, error) {
 	return v, nil
 }
 
-// eval runs the check on a prepared input.
-func (c *Check) eval(in *input) Result {
+// eval runs the check on a prepared input. A panic of the fast path (a bug) is
+// recovered here, counted, and the check evaluated again by cel-go alone, so that it
+// costs time, never a wrong or missing result.
+func (c *Check) eval(in *input) (res Result) {
+	if in.plainOnly {
+		return c.evalOnce(in)
+	}
+	defer func() {
+		if recover() != nil {
+			fastPanics.Add(1)
+			in.plainOnly = true
+			res = c.evalOnce(in)
+			in.plainOnly = false
+		}
+	}()
+	return c.evalOnce(in)
+}
+
+// evalOnce runs the check: the fast path where it applies, cel-go for the rest.
+func (c *Check) evalOnce(in *input) Result {
 	p := c.prog
 	res := Result{CheckID: c.ID}
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
-	act := in.activation(partial)
 	if p.when != nil {
-		v, err := p.when.value(in, act, partial)
+		v, err := p.when.value(in, partial)
 		switch {
 		case err != nil:
-			return c.unknown(in, res, act, err.Error())
+			return c.unknown(in, res, partial, err.Error())
 		case types.IsUnknown(v):
-			return c.unknown(in, res, act, "when depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+			return c.unknown(in, res, partial, "when depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
 		case v != types.True:
 			res.Status = StatusSkip
 			return res
 		}
 	}
-	v, err := p.assert.value(in, act, partial)
+	v, err := p.assert.value(in, partial)
 	switch {
 	case err != nil:
-		return c.unknown(in, res, act, err.Error())
+		return c.unknown(in, res, partial, err.Error())
 	case types.IsUnknown(v):
-		return c.unknown(in, res, act, "depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
+		return c.unknown(in, res, partial, "depends on properties that were not collected: "+strings.Join(p.relevantGaps(in), "; "))
 	case v == types.True:
 		res.Status = StatusPass
 		return res
 	}
 	res.Status = StatusFail
-	res.Message, res.Reason = c.messageText(in, act, partial)
+	res.Message, res.Reason = c.messageText(in, partial)
 	res.Evidence = c.evidence(in)
 	return res
 }
 
 // messageText evaluates the message of a failure; the check's title stands in when
 // it cannot be evaluated, and the reason says why.
-func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, reason string) {
-	if e := c.prog.message; !partial && e.fast != nil && !in.plainOnly {
-		if s, ok := e.fast.evalString(in); ok {
-			return s, ""
-		}
+func (c *Check) messageText(in *input, partial bool) (msg, reason string) {
+	if s, ok := c.prog.message.fastString(in, partial); ok {
+		return s, ""
 	}
-	v, err := c.prog.message.run(act, partial)
+	v, err := c.prog.message.run(in.activation(partial), partial)
 	if s, ok := v.(types.String); ok && err == nil {
 		return string(s), ""
 	}
@@ -448,16 +612,16 @@ func (c *Check) messageText(in *input, act cel.Activation, partial bool) (msg, r
 	return c.Title, ""
 }
 
-// unknown fills an unknown result: the reason, the message when it evaluates, and the
-// evidence.
-func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string) Result {
+// unknown fills an unknown result: the reason, the message when it evaluates (by
+// partial evaluation: a message that reads a gap is left out), and the evidence.
+func (c *Check) unknown(in *input, res Result, partial bool, reason string) Result {
 	res.Status = StatusUnknown
 	res.Reason = reason
-	if act != nil {
-		if msg, err := c.prog.message.run(act, true); err == nil {
-			if s, ok := msg.(types.String); ok {
-				res.Message = string(s)
-			}
+	if s, ok := c.prog.message.fastString(in, partial); ok {
+		res.Message = s
+	} else if msg, err := c.prog.message.run(in.activation(true), true); err == nil {
+		if s, ok := msg.(types.String); ok {
+			res.Message = string(s)
 		}
 	}
 	res.Evidence = c.evidence(in)
@@ -465,45 +629,54 @@ func (c *Check) unknown(in *input, res Result, act cel.Activation, reason string
 }
 
 // evidence returns the top-level properties the check reads, as far as the document
-// has them, each capped in size. The map is built once per document and set of
+// has them, each capped in size. The values are gathered once per document and set of
 // properties: the failing checks of one resource mostly read the same properties, and
-// share it (results are read-only).
-func (c *Check) evidence(in *input) map[string]any {
+// share them (results are read-only).
+func (c *Check) evidence(in *input) Evidence {
 	p := c.prog
-	if ev, ok := in.evidence[p.evidenceSet]; ok {
-		return ev
+	id := p.evidenceSet
+	if id < len(in.evidence) && in.evidence[id].gen == in.props.gen {
+		return in.evidence[id].ev
 	}
-	var ev map[string]any
-	add := func(props map[string]any, keys, names []string) {
-		for i, k := range keys {
-			v, ok := props[k]
-			if !ok {
-				continue
+	var vals []any
+	for i, k := range p.evidence {
+		var v any
+		var ok bool
+		switch {
+		case !k.account:
+			v, ok = in.props.evidence(k.slot, k.key, in.doc.Resource.Properties)
+		case in.doc.Account != nil:
+			v, ok = in.accProps.evidence(k.slot, k.key, in.doc.Account.Properties)
+		}
+		if !ok {
+			v = absentValue{}
+		} else if vals == nil {
+			vals = make([]any, len(p.evidence))
+			for j := range i {
+				vals[j] = absentValue{}
 			}
-			if ev == nil {
-				ev = make(map[string]any, len(p.resKeys)+len(p.accKeys))
-			}
-			capped, done := in.capped[names[i]]
-			if !done {
-				// Capping a large value marshals it: once per document and property.
-				capped = capValue(v)
-				if in.capped == nil {
-					in.capped = map[string]any{}
-				}
-				in.capped[names[i]] = capped
-			}
-			ev[names[i]] = capped
+		}
+		if vals != nil {
+			vals[i] = v
 		}
 	}
-	add(in.doc.Resource.Properties, p.resKeys, p.resEvidence)
-	if in.doc.Account != nil {
-		add(in.doc.Account.Properties, p.accKeys, p.accEvidence)
+	var ev Evidence
+	if vals != nil {
+		ev = Evidence{names: p.evidenceNames, vals: vals}
 	}
-	if in.evidence == nil {
-		in.evidence = map[string]map[string]any{}
+	if id >= len(in.evidence) {
+		in.evidence = append(in.evidence, make([]evidenceEntry, max(id+1, 2*len(in.evidence), 16)-len(in.evidence))...)
 	}
-	in.evidence[p.evidenceSet] = ev
+	in.evidence[id] = evidenceEntry{gen: in.props.gen, ev: ev}
+	in.evidenceUsed = append(in.evidenceUsed, int32(id))
 	return ev
+}
+
+// evidenceEntry is the evidence of one set of properties for the document of
+// generation gen.
+type evidenceEntry struct {
+	gen uint32
+	ev  Evidence
 }
 
 // capValue keeps small values as they are and replaces large ones by a truncated JSON

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func TestEvaluate(t *testing.T) {
 				require.Contains(t, got.Reason, tc.reasonHas)
 			}
 			if tc.wantEvidence != nil {
-				require.Equal(t, tc.wantEvidence, got.Evidence)
+				require.Equal(t, tc.wantEvidence, got.Evidence.Map())
 			}
 		})
 	}
@@ -163,7 +164,7 @@ func TestRegistryEvaluate(t *testing.T) {
 	ssh := byID["aws.ec2.security_group_ssh_restricted"]
 	require.Equal(t, checks.StatusFail, ssh.Status)
 	require.Equal(t, "security group sg-1 exposes tcp/22 from 0.0.0.0/0", ssh.Message)
-	require.Contains(t, ssh.Evidence, "resource.properties.IpPermissions")
+	require.Contains(t, ssh.Evidence.Map(), "resource.properties.IpPermissions")
 
 	require.Empty(t, reg.Evaluate(ctx, checks.Document{Resource: providers.Resource{Type: "aws.nothing.here"}}))
 
@@ -209,4 +210,58 @@ func TestTestdataFixtures(t *testing.T) {
 	reg := loadTestdata(t)
 	require.Len(t, reg.Checks(), 10)
 	require.Empty(t, reg.RunFixtures(context.Background()))
+}
+
+// TestEvidence pins the evidence's views: the map, the lookups and the JSON encoding,
+// which must be the JSON of the map (the store writes it as a jsonb object).
+func TestEvidence(t *testing.T) {
+	t.Parallel()
+	c := mustParse(t, "", `resource.properties.Versioning.Status == "Enabled" && account.properties.PasswordPolicy != null && resource.properties.?Missing.orValue(1) == 1`, `"failed"`)
+	acct := &providers.Resource{Type: "aws.account", Properties: map[string]any{"PasswordPolicy": map[string]any{"Min": 14.0, "Note": "<&>"}}}
+	got := c.Evaluate(context.Background(), checks.Document{Resource: bucket(map[string]any{"Versioning": map[string]any{"Status": "Off"}}), Account: acct})
+	require.Equal(t, checks.StatusFail, got.Status)
+	want := map[string]any{
+		"account.properties.PasswordPolicy": map[string]any{"Min": 14.0, "Note": "<&>"},
+		"resource.properties.Versioning":    map[string]any{"Status": "Off"},
+	}
+	require.Equal(t, want, got.Evidence.Map())
+	require.Equal(t, 2, got.Evidence.Len())
+	v, ok := got.Evidence.Get("resource.properties.Versioning")
+	require.True(t, ok)
+	require.Equal(t, want["resource.properties.Versioning"], v)
+	_, ok = got.Evidence.Get("resource.properties.Missing")
+	require.False(t, ok)
+	enc, err := json.Marshal(got.Evidence)
+	require.NoError(t, err)
+	fromMap, err := json.Marshal(want)
+	require.NoError(t, err)
+	require.Equal(t, string(fromMap), string(enc))
+
+	// No value: an empty object, left out of the result's JSON.
+	pass := c.Evaluate(context.Background(), checks.Document{Resource: bucket(map[string]any{})})
+	require.Equal(t, checks.StatusUnknown, pass.Status)
+	require.Zero(t, pass.Evidence.Len())
+	require.Nil(t, pass.Evidence.Map())
+	enc, err = json.Marshal(pass.Evidence)
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(enc))
+	res, err := json.Marshal(pass)
+	require.NoError(t, err)
+	require.NotContains(t, string(res), "evidence")
+}
+
+// TestFastPathPanic: a panic of the fast path costs a cel-go evaluation, never a wrong
+// or missing result. Not parallel: the panic counter is global (the differential
+// tests require it to stay zero).
+func TestFastPathPanic(t *testing.T) {
+	c := mustParse(t, "", `resource.properties.Versioning.Status == "Enabled"`, `"bucket " + resource.name`)
+	doc := checks.Document{Resource: bucket(map[string]any{"Versioning": map[string]any{"Status": "Off"}})}
+	want := checks.EvaluatePath(context.Background(), c, doc, false)
+	repair := checks.BreakFastPath(c)
+	defer repair()
+	got := c.Evaluate(context.Background(), doc)
+	require.Equal(t, int64(1), checks.FastPanics())
+	require.Equal(t, want, got)
+	require.Equal(t, checks.StatusFail, got.Status)
+	require.Equal(t, "bucket b1", got.Message)
 }

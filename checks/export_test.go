@@ -78,3 +78,28 @@ func EvaluateRegistryPath(r *Registry, doc Document, fast bool) []Result {
 
 // FastPanics is the number of panics the fast path recovered from so far.
 func FastPanics() int64 { return fastPanics.Load() }
+
+// BreakFastPath makes the check's fast expressions panic (a fast path bug), and
+// returns the function that repairs them and forgets the panics they caused.
+func BreakFastPath(c *Check) (repair func()) {
+	before := fastPanics.Load()
+	var saved []fastFn
+	for _, e := range []*expression{c.prog.when, c.prog.assert, c.prog.message} {
+		if e == nil || e.fast == nil {
+			continue
+		}
+		saved = append(saved, e.fast.fn)
+		e.fast.fn = func(*input) (any, bool) { panic("broken fast path") }
+	}
+	return func() {
+		i := 0
+		for _, e := range []*expression{c.prog.when, c.prog.assert, c.prog.message} {
+			if e == nil || e.fast == nil {
+				continue
+			}
+			e.fast.fn = saved[i]
+			i++
+		}
+		fastPanics.Store(before)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/vigilsec/vigil/checks/celfn"
+	"github.com/vigilsec/vigil/checks/iampolicy"
 	"github.com/vigilsec/vigil/providers"
 )
 
@@ -70,20 +71,18 @@ type fastExpr struct {
 	str func(*input) (string, bool)
 	// slots is the number of comprehension variables the expression needs.
 	slots int
+	// gapSafe: every read of a document's properties is by a constant key and goes
+	// through a node that knows collection gaps, so the expression may run on a
+	// document with gaps (see unknownMark).
+	gapSafe bool
 }
 
 // eval evaluates the expression on a prepared input. A panic (a bug in the fast path)
-// gives up like any unsupported case, so cel-go answers instead.
+// is recovered by Check.eval, which then evaluates the check with cel-go alone.
 func (f *fastExpr) eval(in *input) (v any, ok bool) {
 	if len(in.slots) < f.slots {
 		in.slots = make([]any, f.slots)
 	}
-	defer func() {
-		if recover() != nil {
-			fastPanics.Add(1)
-			v, ok = nil, false
-		}
-	}()
 	return f.fn(in)
 }
 
@@ -101,12 +100,6 @@ func (f *fastExpr) evalString(in *input) (s string, ok bool) {
 	if len(in.slots) < f.slots {
 		in.slots = make([]any, f.slots)
 	}
-	defer func() {
-		if recover() != nil {
-			fastPanics.Add(1)
-			s, ok = "", false
-		}
-	}()
 	return f.str(in)
 }
 
@@ -117,15 +110,10 @@ type fastLib struct {
 	adapter   types.Adapter
 	provider  types.Provider
 	overloads map[string]*functions.Overload
-
-	// slots numbers the top-level resource properties read by the expressions, for
-	// the per-document property cache (input.props).
-	mu    sync.Mutex
-	slots map[string]int
 }
 
 func newFastLib(env *cel.Env) (*fastLib, error) {
-	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}, slots: map[string]int{}}
+	lib := &fastLib{adapter: env.CELTypeAdapter(), provider: env.CELTypeProvider(), overloads: map[string]*functions.Overload{}}
 	for _, fn := range env.Functions() {
 		bindings, err := fn.Bindings()
 		if err != nil {
@@ -192,6 +180,43 @@ func (lib *fastLib) toVal(v any) ref.Val {
 // slotError marks a comprehension variable whose value is an error: reading it gives up.
 type slotError struct{}
 
+// unknownMark is the value of a give-up (ok == false) that stands for an unknown of
+// cel-go's partial evaluation: a read of a property the document lacks for a collection
+// gap, where cel-go's attribute resolution matches the gap's pattern (the property, with
+// or without more qualifiers, or has() of it). Every node that does not handle it turns
+// it into a plain give-up (it returns nil, false), so an unknown only reaches the top
+// through the nodes that reproduce cel-go's handling of unknowns exactly: strict
+// operators and functions return the unknown of an argument (==, != and comparisons:
+// unless the other side is an error, which the fast path does not know, so it gives
+// up), && and || return an unknown when no side decides and no side gave up, all() and
+// exists() likewise over their elements, and ?: passes its branch on. Where the fast
+// path gives up, cel-go's partial evaluation answers.
+var unknownMark any = unknownValue{}
+
+type unknownValue struct{}
+
+// isUnknown reports whether a node's result is the unknown mark.
+func isUnknown(v any, ok bool) bool { return !ok && v == unknownMark }
+
+// markOf is the value a node gives up with after an argument gave (v, ok) up: the
+// unknown mark passes, anything else is a plain give-up.
+func markOf(v any, ok bool) any {
+	if isUnknown(v, ok) {
+		return unknownMark
+	}
+	return nil
+}
+
+// hasGap reports whether the property is one of the gaps.
+func hasGap(gaps []providers.Gap, key string) bool {
+	for i := range gaps {
+		if gaps[i].Property == key {
+			return true
+		}
+	}
+	return false
+}
+
 // emptyProps and emptyTags stand for a document's nil properties and tags, as
 // fillDocumentMap does. Never modified.
 var (
@@ -216,6 +241,9 @@ type fastCompiler struct {
 	// scope is the stack of comprehension variables in scope, innermost last.
 	scope    []fastVar
 	maxSlots int
+	// gapUnsafe: a document's properties map (or the whole document) is used other
+	// than through a gap-aware read.
+	gapUnsafe bool
 }
 
 type fastVar struct {
@@ -247,7 +275,7 @@ func (lib *fastLib) compileFast(a *celast.AST) (*fastExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fastExpr{fn: n.fn, str: n.str, slots: c.maxSlots}, nil
+	return &fastExpr{fn: n.fn, str: n.str, slots: c.maxSlots, gapSafe: !c.gapUnsafe}, nil
 }
 
 func (c *fastCompiler) compile(e celast.Expr) (node, error) {
@@ -328,8 +356,10 @@ func (c *fastCompiler) ident(id int64, name string) (node, error) {
 	}
 	switch name {
 	case "resource":
+		c.gapUnsafe = true
 		return node{fn: func(in *input) (any, bool) { return in.resourceMap(), true }}, nil
 	case "account":
+		c.gapUnsafe = true
 		return node{fn: func(in *input) (any, bool) { return in.accountMap(), true }}, nil
 	case "now":
 		return node{fn: func(in *input) (any, bool) { return in.nowAny, true }}, nil
@@ -363,6 +393,9 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 	}
 	sel := e.AsSelect()
 	field := sel.FieldName()
+	if root, ok := c.propertiesRoot(sel.Operand()); ok {
+		return c.propertyField(root, field, sel.IsTestOnly()), nil
+	}
 	if sel.IsTestOnly() {
 		op, err := c.compile(sel.Operand())
 		if err != nil {
@@ -388,6 +421,9 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		}}, nil
 	}
 	if root, ok := c.documentRoot(sel.Operand()); ok {
+		if field == "properties" {
+			c.gapUnsafe = true
+		}
 		return documentField(root, field), nil
 	}
 	if n, ok := c.propertyPath(e); ok {
@@ -403,8 +439,58 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 		if !ok {
 			return nil, false
 		}
+		if m, isMap := v.(map[string]any); isMap {
+			// The common case of selectKey, without the call.
+			x, found := m[field]
+			if !found {
+				return nil, false
+			}
+			return normalize(x), true
+		}
 		return lib.selectKey(v, field)
 	}}, nil
+}
+
+// propertiesRoot reports whether e is resource.properties or account.properties (the
+// document variable not shadowed).
+func (c *fastCompiler) propertiesRoot(e celast.Expr) (string, bool) {
+	if e.Kind() != celast.SelectKind || e.AsSelect().IsTestOnly() || e.AsSelect().FieldName() != "properties" {
+		return "", false
+	}
+	if _, resolved := c.refMap[e.ID()]; resolved {
+		return "", false
+	}
+	return c.documentRoot(e.AsSelect().Operand())
+}
+
+// propertyField compiles resource.properties.K, account.properties.K and has() of
+// them: a property that is a gap of the document reads as unknown, as the gap's
+// attribute pattern makes it in cel-go's partial evaluation.
+func (c *fastCompiler) propertyField(root, key string, test bool) node {
+	if root == "resource" && !test {
+		return c.lib.resourcePath([]string{key})
+	}
+	return node{fn: func(in *input) (any, bool) {
+		gaps, props := in.resGaps, in.doc.Resource.Properties
+		if root == "account" {
+			if in.doc.Account == nil {
+				// No account document: `account` is an empty map.
+				return nil, false
+			}
+			gaps, props = in.accGaps, in.doc.Account.Properties
+		}
+		if len(gaps) > 0 && hasGap(gaps, key) {
+			return unknownMark, false
+		}
+		v, found := props[key]
+		if test {
+			return found, true
+		}
+		if !found {
+			return nil, false
+		}
+		return normalize(v), true
+	}}
 }
 
 // propertyPath compiles resource.properties.A.B.C (field selections all the way) as
@@ -433,12 +519,12 @@ func (c *fastCompiler) propertyPath(e celast.Expr) (node, bool) {
 
 // resourcePath reads resource.properties.<path...>.
 func (lib *fastLib) resourcePath(path []string) node {
-	slot := lib.propertySlot(path[0])
+	slot := resourceSlots.slot(path[0])
 	key, rest := path[0], path[1:]
 	return node{fn: func(in *input) (any, bool) {
 		v, ok := in.property(slot, key)
 		if !ok {
-			return nil, false
+			return v, false // the unknown mark of a gap passes
 		}
 		for _, k := range rest {
 			if m, isMap := v.(map[string]any); isMap {
@@ -456,25 +542,70 @@ func (lib *fastLib) resourcePath(path []string) node {
 	}}
 }
 
-// propertySlot returns the cache slot of a top-level resource property; slots are
-// numbered per compiler, so that every check compiled by it shares them.
-func (lib *fastLib) propertySlot(key string) int {
-	lib.mu.Lock()
-	defer lib.mu.Unlock()
-	if s, ok := lib.slots[key]; ok {
+// slotTable numbers names (top-level properties, sets of evidence keys) for the
+// per-document caches of input, which are slices indexed by number. The tables are
+// process-wide, so that checks compiled by different compilers and evaluated on one
+// input agree on the numbers; they only grow, by the distinct names checks mention.
+type slotTable struct {
+	mu    sync.Mutex
+	slots map[string]int
+}
+
+var (
+	// resourceSlots and accountSlots number the top-level properties of the resource
+	// and of the account document; evidenceSlots the sets of evidence keys;
+	// bindingSlots the shared cel.bind values (by the structure of their expression).
+	resourceSlots = &slotTable{slots: map[string]int{}}
+	accountSlots  = &slotTable{slots: map[string]int{}}
+	evidenceSlots = &slotTable{slots: map[string]int{}}
+	bindingSlots  = &slotTable{slots: map[string]int{}}
+)
+
+// bindingEntry is a shared cel.bind value of the document of generation gen.
+type bindingEntry struct {
+	gen uint32
+	r   memoResult
+}
+
+// binding returns the shared cel.bind value id of the document, when computed.
+func (in *input) binding(id int) (memoResult, bool) {
+	if id < len(in.bindings) && in.bindings[id].gen == in.props.gen {
+		return in.bindings[id].r, true
+	}
+	return memoResult{}, false
+}
+
+func (in *input) setBinding(id int, r memoResult) {
+	if id >= len(in.bindings) {
+		in.bindings = append(in.bindings, make([]bindingEntry, max(id+1, 2*len(in.bindings), 16)-len(in.bindings))...)
+	}
+	in.bindings[id] = bindingEntry{gen: in.props.gen, r: r}
+	in.bindingsUsed = append(in.bindingsUsed, int32(id))
+}
+
+// slot returns the number of name, assigning the next one on first use.
+func (t *slotTable) slot(name string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.slots[name]; ok {
 		return s
 	}
-	s := len(lib.slots)
-	lib.slots[key] = s
+	s := len(t.slots)
+	t.slots[name] = s
 	return s
 }
 
-// propertyCache holds the top-level resource properties read so far for the current
-// document, by slot. An entry is valid when its generation is the document's.
+// propertyCache holds the top-level properties of one document read so far, by slot:
+// the value as the document has it, and its evidence form (capValue). An entry is
+// valid when its generation is the document's.
 type propertyCache struct {
-	vals []any
-	gens []uint32
-	gen  uint32
+	vals    []any
+	gens    []uint32
+	capped  []any
+	capGens []uint32
+	gen     uint32
+	// used lists the filled slots, which release clears.
+	used []int32
 }
 
 // next invalidates the cache for a new document.
@@ -482,16 +613,36 @@ func (pc *propertyCache) next() {
 	pc.gen++
 	if pc.gen == 0 {
 		clear(pc.gens)
+		clear(pc.capGens)
 		pc.gen = 1
 	}
+}
+
+// release drops the values of the current document.
+func (pc *propertyCache) release() {
+	for _, s := range pc.used {
+		pc.vals[s] = nil
+		pc.capped[s] = nil
+	}
+	pc.used = pc.used[:0]
+}
+
+func (pc *propertyCache) grow(slot int) {
+	if slot < len(pc.gens) {
+		return
+	}
+	n := max(slot+1, 2*len(pc.gens), 16)
+	pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
+	pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
+	pc.capped = append(pc.capped, make([]any, n-len(pc.capped))...)
+	pc.capGens = append(pc.capGens, make([]uint32, n-len(pc.capGens))...)
 }
 
 // noProperty marks a property the document does not have.
 type noProperty struct{}
 
-// property reads resource.properties[key] through the cache.
-func (in *input) property(slot int, key string) (any, bool) {
-	pc := &in.props
+// get returns props[key] through the cache, as the document has it.
+func (pc *propertyCache) get(slot int, key string, props map[string]any) (any, bool) {
 	if slot < len(pc.gens) && pc.gens[slot] == pc.gen {
 		v := pc.vals[slot]
 		if _, missing := v.(noProperty); missing {
@@ -499,20 +650,43 @@ func (in *input) property(slot int, key string) (any, bool) {
 		}
 		return v, true
 	}
-	if slot >= len(pc.gens) {
-		n := max(slot+1, 2*len(pc.gens), 16)
-		pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
-		pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
-	}
-	v, ok := in.doc.Resource.Properties[key]
+	pc.grow(slot)
+	v, ok := props[key]
 	pc.gens[slot] = pc.gen
+	pc.used = append(pc.used, int32(slot))
 	if !ok {
 		pc.vals[slot] = noProperty{}
 		return nil, false
 	}
-	v = normalize(v)
 	pc.vals[slot] = v
 	return v, true
+}
+
+// evidence returns the evidence form of props[key] (capValue), computed once per
+// document; ok is false when the document does not have the property.
+func (pc *propertyCache) evidence(slot int, key string, props map[string]any) (any, bool) {
+	v, ok := pc.get(slot, key, props)
+	if !ok {
+		return nil, false
+	}
+	if pc.capGens[slot] != pc.gen {
+		pc.capped[slot] = capValue(v)
+		pc.capGens[slot] = pc.gen
+	}
+	return pc.capped[slot], true
+}
+
+// property reads resource.properties[key] through the cache, as CEL sees it: the
+// unknown mark when the property is a gap of the document.
+func (in *input) property(slot int, key string) (any, bool) {
+	if len(in.resGaps) > 0 && hasGap(in.resGaps, key) {
+		return unknownMark, false
+	}
+	v, ok := in.props.get(slot, key, in.doc.Resource.Properties)
+	if !ok {
+		return nil, false
+	}
+	return normalize(v), true
 }
 
 // documentField reads a field of the resource or account document straight from the
@@ -965,7 +1139,8 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			v, ok := cond(in)
 			b, isBool := v.(bool)
 			if !ok || !isBool {
-				return nil, false
+				// An unknown condition is the result (cel-go's conditional attribute).
+				return markOf(v, ok), false
 			}
 			if b {
 				return t(in)
@@ -986,19 +1161,23 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			return node{fn: func(in *input) (any, bool) {
 				a, ok := l(in)
 				if !ok {
-					return nil, false
+					return markOf(a, ok), false // a constant is never an error
 				}
 				return eq(a) == want, true
 			}}, nil
 		}
 		return node{fn: func(in *input) (any, bool) {
-			a, ok := l(in)
-			if !ok {
+			// cel-go: an error of either side is the result, else an unknown of either.
+			a, aok := l(in)
+			if !aok && !isUnknown(a, aok) {
 				return nil, false
 			}
-			b, ok := r(in)
-			if !ok {
+			b, bok := r(in)
+			if !bok && !isUnknown(b, bok) {
 				return nil, false
+			}
+			if !aok || !bok {
+				return unknownMark, false
 			}
 			return lib.equal(a, b) == want, true
 		}}, nil
@@ -1013,7 +1192,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				v, ok := a(in)
 				b, isBool := v.(bool)
 				if !ok || !isBool {
-					return nil, false
+					return markOf(v, ok), false
 				}
 				return !b, true
 			}}, nil
@@ -1050,13 +1229,15 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				operators.GreaterEquals: func(x int) bool { return x >= 0 },
 			}[fn]
 			return node{fn: func(in *input) (any, bool) {
+				// A strict binary function: an unknown or error of the left side is
+				// the result, else one of the right side.
 				a, ok := l(in)
 				if !ok {
-					return nil, false
+					return markOf(a, ok), false
 				}
 				b, ok := r(in)
 				if !ok {
-					return nil, false
+					return markOf(b, ok), false
 				}
 				if cmp, ok := compare(a, b); ok {
 					return test(cmp), true
@@ -1079,7 +1260,7 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			return node{fn: func(in *input) (any, bool) {
 				v, ok := a(in)
 				if !ok {
-					return nil, false
+					return markOf(v, ok), false
 				}
 				switch x := v.(type) {
 				case string:
@@ -1199,6 +1380,14 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			}}, nil
 		}
 		return node{}, unsupported("related with %d arguments", len(args))
+	case "ports.open_to_internet", "ports.exposed", "join", "sort":
+		if n, ok, err := c.nativeCall(fn, ids, args, call.IsMemberFunction()); ok || err != nil {
+			return n, err
+		}
+	case "iam.is_public", "iam.grants_admin", "iam.allows":
+		if n, ok := policyCall(fn, ids, args, call.IsMemberFunction()); ok {
+			return n, nil
+		}
 	case "age_days":
 		if len(args) == 1 && !call.IsMemberFunction() {
 			a := args[0].fn
@@ -1310,6 +1499,9 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 			return node{}, err
 		}
 	}
+	if n, ok := stringChain(operands); ok {
+		return n, nil
+	}
 	// eval returns the concatenation when every operand is a string (all == true),
 	// else the pairwise result.
 	eval := func(in *input) (str string, v any, all, ok bool) {
@@ -1380,6 +1572,62 @@ func (c *fastCompiler) addChain(e celast.Expr) (node, error) {
 	}, nil
 }
 
+// stringChain compiles a + b + c + ... of which an operand is known to be a string (a
+// string constant or a string field of the document): _+_ of a string and anything
+// but a string is an error, so the chain is a concatenation of strings or an error,
+// and any operand that is not a string gives up. The result is built with one
+// allocation.
+func stringChain(operands []node) (node, bool) {
+	known := false
+	strs := make([]func(*input) (string, bool), len(operands))
+	for i, op := range operands {
+		if op.str != nil {
+			known = true
+			strs[i] = op.str
+			continue
+		}
+		f := op.fn
+		strs[i] = func(in *input) (string, bool) {
+			v, ok := f(in)
+			s, isString := v.(string)
+			return s, ok && isString
+		}
+	}
+	if !known || len(strs) > 8 {
+		return node{}, false
+	}
+	concat := func(in *input) (string, bool) {
+		var buf [8]string
+		size := 0
+		for i, f := range strs {
+			s, ok := f(in)
+			if !ok {
+				return "", false
+			}
+			buf[i] = s
+			size += len(s)
+		}
+		if size == 0 {
+			return "", true
+		}
+		b := make([]byte, 0, size)
+		for _, s := range buf[:len(strs)] {
+			b = append(b, s...)
+		}
+		return unsafe.String(unsafe.SliceData(b), len(b)), true
+	}
+	return node{
+		fn: func(in *input) (any, bool) {
+			s, ok := concat(in)
+			if !ok {
+				return nil, false
+			}
+			return s, true
+		},
+		str: concat,
+	}, true
+}
+
 // add is _+_ on two values: strings and lists natively, anything else through the
 // binding.
 func add(g *genericCall, a, b any) (any, bool) {
@@ -1443,6 +1691,12 @@ func logical(args []node, or bool) node {
 		}
 		if aok && aBool && bok && bBool {
 			return !decisive, true
+		}
+		// No side decides: an unknown wins over an error, but a give-up may be a
+		// deciding value cel-go computes.
+		aUnk, bUnk := isUnknown(a, aok), isUnknown(b, bok)
+		if aUnk && (bok || bUnk) || bUnk && aok {
+			return unknownMark, false
 		}
 		return nil, false
 	}}
@@ -1584,7 +1838,8 @@ func (c *fastCompiler) orValueOfOptionalKey(optExpr, altExpr celast.Expr) (node,
 	return node{fn: func(in *input) (any, bool) {
 		b, ok := base.fn(in)
 		if !ok {
-			return nil, false
+			// An unknown base is the optional's and orValue's result.
+			return markOf(b, ok), false
 		}
 		if m, isMap := b.(map[string]any); isMap {
 			k, ok := key.fn(in)
@@ -1619,6 +1874,23 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 	lib := c.lib
 	if !onlyOverloads(ids, overloads.InList, overloads.InMap) {
 		return node{}, unsupported("in with overloads %v", ids)
+	}
+	if list, ok := stringList(args[1]); ok && len(list) <= 8 {
+		// x in ["a", "b"]: only a string can equal a string; a few are compared one by
+		// one, faster than hashing.
+		return node{fn: func(in *input) (any, bool) {
+			x, ok := elem(in)
+			if !ok {
+				return nil, false
+			}
+			if s, isString := x.(string); isString {
+				return slices.Contains(list, s), true
+			}
+			if isNative(x) {
+				return false, true
+			}
+			return nil, false
+		}}, nil
 	}
 	if set, ok := stringSet(args[1]); ok {
 		// x in ["a", "b"]: only a string can equal a string.
@@ -1676,6 +1948,21 @@ func (c *fastCompiler) in(args []node, ids []string) (node, error) {
 		}
 		return nil, false
 	}}, nil
+}
+
+// stringList returns the elements of a constant list of strings.
+func stringList(n node) ([]string, bool) {
+	l, ok := n.val.([]any)
+	if !n.isConst || !ok {
+		return nil, false
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		if out[i], ok = e.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // stringSet returns the elements of a constant list of strings as a set.
@@ -1737,6 +2024,274 @@ func (c *fastCompiler) generic(fn string, ids []string, arity int) (*genericCall
 		}
 	}
 	return g, nil
+}
+
+// policyCall compiles the IAM policy functions of the library (celfn's iam.*) on the
+// policy parsed once per document and value (input.policy), whichever functions read
+// it: a bucket's policy is read by iam.is_public and twice by iam.allows. The document
+// argument is taken as the bindings take it when it is a JSON object, a string or null
+// (celfn.Native returns those as they are); anything else, a parse error, or a
+// non-string action or resource gives up, and cel-go gives the error.
+func policyCall(fn string, ids []string, args []node, member bool) (node, bool) {
+	if member {
+		return node{}, false
+	}
+	docFn := args[0].fn
+	switch {
+	case fn == "iam.is_public" && len(args) == 1 && onlyOverloads(ids, "is_public_iam_dyn"),
+		fn == "iam.grants_admin" && len(args) == 1 && onlyOverloads(ids, "grants_admin_iam_dyn"):
+		public := fn == "iam.is_public"
+		return node{fn: func(in *input) (any, bool) {
+			d, ok := docFn(in)
+			if !ok {
+				return nil, false
+			}
+			p, ok := in.policy(d)
+			switch {
+			case !ok:
+				return nil, false
+			case p == nil:
+				return false, true // no policy
+			case public:
+				return p.IsPublic(), true
+			}
+			return p.AllowsAdmin(), true
+		}}, true
+	case fn == "iam.allows" && len(args) == 3 && onlyOverloads(ids, "allows_iam_dyn_string_string"):
+		actionFn, resFn := args[1].fn, args[2].fn
+		return node{fn: func(in *input) (any, bool) {
+			d, ok := docFn(in)
+			if !ok {
+				return nil, false
+			}
+			a, ok := actionFn(in)
+			if !ok {
+				return nil, false
+			}
+			r, ok := resFn(in)
+			if !ok {
+				return nil, false
+			}
+			action, aok := a.(string)
+			res, rok := r.(string)
+			if !aok || !rok {
+				return nil, false
+			}
+			p, ok := in.policy(d)
+			switch {
+			case !ok:
+				return nil, false
+			case p == nil:
+				return false, true
+			}
+			return p.Allows(action, res), true
+		}}, true
+	}
+	return node{}, false
+}
+
+// nativeCall compiles a few library functions to direct Go calls on the fast path's
+// values: ports.open_to_internet(perms, port) and ports.exposed(perms) (celfn, on a
+// document value celfn.Native takes as it is) and list.join(sep) (ext.Strings, on a
+// list of strings). Any other case, and any error, goes through the function's cel-go
+// binding as before.
+func (c *fastCompiler) nativeCall(fn string, ids []string, args []node, member bool) (node, bool, error) {
+	switch {
+	case fn == "ports.open_to_internet" && !member && len(args) == 2 && onlyOverloads(ids, "ports_open_to_internet_dyn_int"):
+		slow, err := c.generic(fn, ids, 2)
+		if err != nil {
+			return node{}, false, err
+		}
+		permsFn, portFn := args[0].fn, args[1].fn
+		return node{fn: func(in *input) (any, bool) {
+			perms, ok := permsFn(in)
+			if !ok {
+				return nil, false
+			}
+			port, ok := portFn(in)
+			if !ok {
+				return nil, false
+			}
+			if n, isInt := port.(int64); isInt && celfnNative(perms) {
+				if b, err := celfn.PortOpenToInternet(perms, n, "tcp"); err == nil {
+					return b, true
+				}
+			}
+			return slow.call2(perms, port)
+		}}, true, nil
+	case fn == "ports.exposed" && !member && len(args) == 1 && onlyOverloads(ids, "ports_exposed_dyn"):
+		slow, err := c.generic(fn, ids, 1)
+		if err != nil {
+			return node{}, false, err
+		}
+		permsFn := args[0].fn
+		return node{fn: func(in *input) (any, bool) {
+			perms, ok := permsFn(in)
+			if !ok {
+				return nil, false
+			}
+			if celfnNative(perms) {
+				if ports, err := celfn.ExposedPorts(perms); err == nil {
+					out := make([]any, len(ports))
+					for i, p := range ports {
+						out[i] = p
+					}
+					return out, true
+				}
+			}
+			return slow.call1(perms)
+		}}, true, nil
+	case fn == "sort" && member && len(args) == 1 && sortOverloads(ids):
+		slow, err := c.generic(fn, ids, 1)
+		if err != nil {
+			return node{}, false, err
+		}
+		listFn := args[0].fn
+		return node{fn: func(in *input) (any, bool) {
+			l, ok := listFn(in)
+			if !ok {
+				return nil, false
+			}
+			if sorted, ok := sortStrings(l); ok {
+				return sorted, true
+			}
+			return slow.call1(l)
+		}}, true, nil
+	case fn == "join" && member && len(args) == 2 && onlyOverloads(ids, "list_join_string"):
+		slow, err := c.generic(fn, ids, 2)
+		if err != nil {
+			return node{}, false, err
+		}
+		listFn, sepFn := args[0].fn, args[1].fn
+		return node{fn: func(in *input) (any, bool) {
+			l, ok := listFn(in)
+			if !ok {
+				return nil, false
+			}
+			sep, ok := sepFn(in)
+			if !ok {
+				return nil, false
+			}
+			if s, ok := joinStrings(l, sep); ok {
+				return s, true
+			}
+			return slow.call2(l, sep)
+		}}, true, nil
+	}
+	return node{}, false, nil
+}
+
+// sortOverloads reports whether the checker's candidates are ext.Lists' sort()
+// overloads (list_<type>_sort, one binding for all).
+func sortOverloads(ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "list_") || !strings.HasSuffix(id, "_sort") {
+			return false
+		}
+	}
+	return true
+}
+
+// sortStrings is sort() on a non-empty list of strings (a new list; equal strings are
+// indistinguishable, so the order among them does not matter); ok is false for
+// anything else.
+func sortStrings(l any) ([]any, bool) {
+	list, isList := l.([]any)
+	if !isList || len(list) == 0 {
+		return nil, false
+	}
+	strs := make([]string, len(list))
+	for i, e := range list {
+		s, isString := e.(string)
+		if !isString {
+			return nil, false
+		}
+		strs[i] = s
+	}
+	slices.Sort(strs)
+	out := make([]any, len(strs))
+	for i, s := range strs {
+		out[i] = s
+	}
+	return out, true
+}
+
+// celfnNative reports whether celfn.Native gives v back as it is (so a celfn function
+// may be called on v directly).
+func celfnNative(v any) bool {
+	switch v.(type) {
+	case nil, map[string]any, []any, string, float64, int64, bool, time.Time:
+		return true
+	}
+	return false
+}
+
+// joinStrings is list.join(sep) on a list of strings; ok is false for anything else.
+func joinStrings(l, sep any) (string, bool) {
+	list, isList := l.([]any)
+	s, isString := sep.(string)
+	if !isList || !isString {
+		return "", false
+	}
+	size := len(s) * max(len(list)-1, 0)
+	for _, e := range list {
+		str, isString := e.(string)
+		if !isString {
+			return "", false
+		}
+		size += len(str)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, e := range list {
+		if i > 0 {
+			b.WriteString(s)
+		}
+		b.WriteString(e.(string))
+	}
+	return b.String(), true
+}
+
+// policyKey identifies a policy document value of the current document: a map by its
+// pointer, a string by its bytes' address and length.
+type policyKey struct {
+	ptr unsafe.Pointer
+	n   int
+}
+
+type policyEntry struct {
+	p  *iampolicy.Policy
+	ok bool
+}
+
+// policy parses a policy document value as celfn's iam functions do (nil for null),
+// once per document and value; ok is false for a value of another type or a document
+// that does not parse.
+func (in *input) policy(d any) (*iampolicy.Policy, bool) {
+	var key policyKey
+	switch v := d.(type) {
+	case nil:
+		return nil, true
+	case map[string]any:
+		key = policyKey{ptr: reflect.ValueOf(v).UnsafePointer(), n: -1}
+	case string:
+		key = policyKey{ptr: unsafe.Pointer(unsafe.StringData(v)), n: len(v)}
+	default:
+		return nil, false
+	}
+	if e, done := in.policies[key]; done {
+		return e.p, e.ok
+	}
+	p, err := iampolicy.Parse(d)
+	e := policyEntry{p: p, ok: err == nil}
+	if in.policies == nil {
+		in.policies = map[policyKey]policyEntry{}
+	}
+	in.policies[key] = e
+	return e.p, e.ok
 }
 
 // memoized reports whether the results of a function of the library are kept for the
@@ -1951,14 +2506,12 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 		if key, ok := c.sharedBinding(f.AccuInit()); ok {
 			// The same binding in several checks (the CIS metric-filter checks bind the
 			// same trails, topics and alarms): computed once per document.
+			id := bindingSlots.slot(key)
 			return node{fn: func(in *input) (any, bool) {
-				r, done := in.bindings[key]
+				r, done := in.binding(id)
 				if !done {
 					r.v, r.ok = init.fn(in)
-					if in.bindings == nil {
-						in.bindings = map[string]memoResult{}
-					}
-					in.bindings[key] = r
+					in.setBinding(id, r)
 				}
 				if r.ok {
 					in.slots[accu] = r.v
@@ -2273,38 +2826,32 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 	return node{fn: func(in *input) (any, bool) {
 		r, ok := rng(in)
 		if !ok {
-			return nil, false
+			return markOf(r, ok), false // an unknown range is the result
 		}
 		// The result does not depend on the order: maps are visited in Go's order.
-		failed := false
-		visit := func(e any) bool {
-			in.slots[slot] = e
-			v, ok := pred(in)
-			b, isBool := v.(bool)
-			switch {
-			case !ok || !isBool:
-				failed = true
-			case b == exists:
-				return true
-			}
-			return false
-		}
+		// Without a deciding element, a give-up (which may be a deciding value in
+		// cel-go) gives up, else an unknown element makes the result unknown (cel-go's
+		// accumulator: unknown && error is unknown), else an error (a non-bool) is one.
+		var q quantified
 		switch x := r.(type) {
 		case []any:
 			for _, e := range x {
-				if visit(e) {
+				in.slots[slot] = e
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		case map[string]any:
 			for k := range x {
-				if visit(k) {
+				in.slots[slot] = k
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		case map[string]string:
 			for k := range x {
-				if visit(k) {
+				in.slots[slot] = k
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
@@ -2314,16 +2861,40 @@ func quantifierLoop(lib *fastLib, rng fastFn, slot int, pred fastFn, exists bool
 				return nil, false
 			}
 			for i := range els.len() {
-				if visit(els.at(i)) {
+				in.slots[slot] = els.at(i)
+				if v, ok := pred(in); q.decides(v, ok, exists) {
 					return exists, true
 				}
 			}
 		}
-		if failed {
+		switch {
+		case q.gaveUp || q.failed && !q.unknown:
 			return nil, false
+		case q.unknown:
+			return unknownMark, false
 		}
 		return !exists, true
 	}}
+}
+
+// quantified is what the elements of an all() or exists() gave so far.
+type quantified struct{ gaveUp, unknown, failed bool }
+
+// decides records one element's predicate value and reports whether it decides the
+// result (false for all(), true for exists()).
+func (q *quantified) decides(v any, ok bool, exists bool) bool {
+	b, isBool := v.(bool)
+	switch {
+	case ok && isBool:
+		return b == exists
+	case isUnknown(v, ok):
+		q.unknown = true
+	case !ok:
+		q.gaveUp = true
+	default:
+		q.failed = true
+	}
+	return false
 }
 
 // listBuilderShape is a map() or filter() expansion: step acc + [elem], or

@@ -269,6 +269,10 @@ func TestTwoScansDriftAndFindings(t *testing.T) {
 		WHERE r.native_id = $1 AND f.check_id = $2`, sgARN, sshCheck)[0]
 	require.Equal(t, "fail", row["status"])
 	require.Equal(t, "open", row["state"])
+	// The evidence (checks.Evidence, encoded by the store) is a JSON object of the
+	// properties the check read.
+	require.Equal(t, "array", b.one(`SELECT jsonb_typeof(f.evidence->'resource.properties.IpPermissions') FROM findings f
+		JOIN resources r ON r.id = f.resource_id WHERE r.native_id = $1 AND f.check_id = $2`, sgARN, sshCheck))
 	require.EqualValues(t, 1, b.one(`SELECT count(*) FROM finding_events e JOIN findings f ON f.id = e.finding_id
 		JOIN resources r ON r.id = f.resource_id WHERE r.native_id = $1 AND f.check_id = $2 AND e.kind = 'opened' AND e.scan_id = $3`, sgARN, sshCheck, s2.ID))
 	require.Equal(t, "fail", b.one(`SELECT f.status FROM findings f JOIN resources r ON r.id = f.resource_id

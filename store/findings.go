@@ -36,7 +36,10 @@ type CheckResult struct {
 	Severity     string
 	Message      string
 	Reason       string
-	Evidence     map[string]any
+	// Evidence is the values the check read, stored as a JSON object: a
+	// map[string]any or a checks.Evidence (the engine's results, encoded without
+	// building a map); nil for none.
+	Evidence any
 }
 
 // ApplyFindingsParams is one evaluation of an account.
@@ -352,7 +355,7 @@ func writeFindings(ctx context.Context, tx pgx.Tx, p ApplyFindingsParams, rows [
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			f := rows[i]
 			ev := f.r.Evidence
-			if ev == nil {
+			if m, isMap := ev.(map[string]any); ev == nil || isMap && m == nil {
 				ev = map[string]any{}
 			}
 			return []any{f.id, f.r.ResourceID, f.r.CheckID, f.r.Provider, f.r.ResourceType, f.r.Region, f.r.Status, f.state,

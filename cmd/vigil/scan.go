@@ -270,7 +270,7 @@ func evaluateScan(ctx context.Context, reg *checks.Registry, selected []*checks.
 			c, _ := reg.Check(r.CheckID)
 			run.Findings = append(run.Findings, report.Finding{
 				CheckID: r.CheckID, Title: c.Title, Severity: c.Severity, Status: r.Status,
-				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence,
+				Message: r.Message, Reason: r.Reason, Evidence: r.Evidence.Map(),
 				Provider: d.Provider, AccountID: d.AccountID, NativeID: d.NativeID,
 				ResourceType: d.Type, Region: d.Region, ResourceName: d.Name,
 			})
