@@ -18,12 +18,14 @@ import (
 // iamGraph builds the IAM graph of one account from its stored documents, and indexes
 // the documents by native id (to answer with Vigil's resource ids).
 func (s *Server) iamGraph(c echo.Context, tx pgx.Tx, account uuid.UUID) (*iamgraph.Graph, map[string]store.StoredResource, error) {
-	stored, err := store.ResourceCurrent(c.Request().Context(), tx, account)
+	// Only the documents the graph is built from (and whose ids answers name) are
+	// read, not the whole account.
+	stored, err := store.ResourcesWhere(c.Request().Context(), tx, account, nil, []string{"aws.iam.", "aws.account"})
 	if err != nil {
 		return nil, nil, err
 	}
-	var docs []providers.Resource
-	byNative := map[string]store.StoredResource{}
+	docs := make([]providers.Resource, 0, len(stored))
+	byNative := make(map[string]store.StoredResource, len(stored))
 	for _, r := range stored {
 		byNative[r.Doc.NativeID] = r
 		if strings.HasPrefix(r.Doc.Type, "aws.iam.") || r.Doc.Type == "aws.account" {
