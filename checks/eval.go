@@ -191,6 +191,9 @@ type input struct {
 	docMapsUsed, docListsUsed int
 	// slots hold the comprehension variables of the fast path.
 	slots []any
+	// strs holds the bytes of the strings the fast path builds (not reset between
+	// documents: the strings may outlive the evaluation, in results).
+	strs stringArena
 	// evidence caches the evidence maps of the document by set of properties
 	// (program.evidenceSet).
 	evidence     []evidenceEntry
