@@ -367,6 +367,25 @@ func (c *fastCompiler) ident(id int64, name string) (node, error) {
 	return node{}, unsupported("variable %s", name)
 }
 
+// localIdent reports whether e is an identifier that c.ident resolves to a
+// comprehension variable, and its slot.
+func (c *fastCompiler) localIdent(e celast.Expr) (int, bool) {
+	if e.Kind() != celast.IdentKind {
+		return 0, false
+	}
+	name := e.AsIdent()
+	if r, ok := c.refMap[e.ID()]; ok {
+		if r.Value != nil {
+			return 0, false
+		}
+		if t := c.typeMap[e.ID()]; t != nil && t.Kind() == types.TypeKind {
+			return 0, false
+		}
+		name = r.Name
+	}
+	return c.local(name)
+}
+
 // documentRoot reports whether e is the document variable resource or account (not
 // shadowed by a comprehension variable).
 func (c *fastCompiler) documentRoot(e celast.Expr) (string, bool) {
@@ -428,6 +447,26 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 	}
 	if n, ok := c.propertyPath(e); ok {
 		return n, nil
+	}
+	if slot, ok := c.localIdent(sel.Operand()); ok {
+		// A field of a comprehension variable (rule.FromPort), the commonest
+		// selection inside loops: one node instead of the variable's and the
+		// selection's.
+		lib := c.lib
+		return node{fn: func(in *input) (any, bool) {
+			v := in.slots[slot]
+			if m, isMap := v.(map[string]any); isMap {
+				x, found := m[field]
+				if !found {
+					return nil, false
+				}
+				return normalize(x), true
+			}
+			if _, bad := v.(slotError); bad {
+				return nil, false
+			}
+			return lib.selectKey(v, field)
+		}}, nil
 	}
 	op, err := c.compile(sel.Operand())
 	if err != nil {
