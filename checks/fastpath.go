@@ -258,6 +258,15 @@ type node struct {
 	isConst bool
 	val     any
 	str     func(*input) (string, bool)
+	// local, when set, says that the node reads a field of a comprehension variable
+	// (fn does that too), for parents that fuse the read into their own node.
+	local *localField
+}
+
+// localField is a field of the map a comprehension variable holds.
+type localField struct {
+	slot  int
+	field string
 }
 
 func constNode(v any) node {
@@ -466,7 +475,7 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 				return nil, false
 			}
 			return lib.selectKey(v, field)
-		}}, nil
+		}, local: &localField{slot: slot, field: field}}, nil
 	}
 	op, err := c.compile(sel.Operand())
 	if err != nil {
@@ -1196,6 +1205,46 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 				l, eq = r, lib.equalTo(args[0].val, true)
 			} else {
 				eq = lib.equalTo(args[1].val, false)
+			}
+			ci, vi := 1, 0
+			if args[0].isConst {
+				ci, vi = 0, 1
+			}
+			if cs, isString := args[ci].val.(string); isString {
+				// The commonest comparison (rule.IpProtocol == '-1'): a string
+				// operand is compared here, anything else by eq.
+				if lf := args[vi].local; lf != nil {
+					slot, field := lf.slot, lf.field
+					return node{fn: func(in *input) (any, bool) {
+						var a any
+						if m, isMap := in.slots[slot].(map[string]any); isMap {
+							x, found := m[field]
+							if !found {
+								return nil, false
+							}
+							a = normalize(x)
+						} else {
+							var ok bool
+							if a, ok = l(in); !ok {
+								return markOf(a, ok), false
+							}
+						}
+						if as, ok := a.(string); ok {
+							return (as == cs) == want, true
+						}
+						return eq(a) == want, true
+					}}, nil
+				}
+				return node{fn: func(in *input) (any, bool) {
+					a, ok := l(in)
+					if !ok {
+						return markOf(a, ok), false
+					}
+					if as, ok := a.(string); ok {
+						return (as == cs) == want, true
+					}
+					return eq(a) == want, true
+				}}, nil
 			}
 			return node{fn: func(in *input) (any, bool) {
 				a, ok := l(in)
