@@ -1210,6 +1210,29 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			if args[0].isConst {
 				ci, vi = 0, 1
 			}
+			if lf := args[vi].local; lf != nil && args[ci].val == nil {
+				// rule.IpRanges != null: the field read and the test in one node.
+				slot, field := lf.slot, lf.field
+				return node{fn: func(in *input) (any, bool) {
+					var a any
+					if m, isMap := in.slots[slot].(map[string]any); isMap {
+						x, found := m[field]
+						if !found {
+							return nil, false
+						}
+						a = normalize(x)
+					} else {
+						var ok bool
+						if a, ok = l(in); !ok {
+							return markOf(a, ok), false
+						}
+					}
+					if a == nil {
+						return want, true
+					}
+					return eq(a) == want, true
+				}}, nil
+			}
 			if cs, isString := args[ci].val.(string); isString {
 				// The commonest comparison (rule.IpProtocol == '-1'): a string
 				// operand is compared here, anything else by eq.
