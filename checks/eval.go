@@ -566,10 +566,68 @@ func (c *Check) eval(in *input) (res Result) {
 	return c.evalOnce(in)
 }
 
+// hotPath holds the fast paths of a check's when and assert for the common case, a
+// document without collection gaps: set by setHot when both (or assert, without a
+// when) are on the fast path, else assert is nil.
+type hotPath struct {
+	when, assert fastFn
+	slots        int
+}
+
+func (c *Check) setHot() {
+	p := c.prog
+	if p == nil || p.assert == nil || p.assert.fast == nil || p.when != nil && p.when.fast == nil {
+		return
+	}
+	c.hot = hotPath{assert: p.assert.fast.fn, slots: p.assert.fast.slots}
+	if p.when != nil {
+		c.hot.when = p.when.fast.fn
+		c.hot.slots = max(c.hot.slots, p.when.fast.slots)
+	}
+}
+
 // evalOnce runs the check: the fast path where it applies, cel-go for the rest.
 func (c *Check) evalOnce(in *input) Result {
-	p := c.prog
 	res := Result{CheckID: c.ID}
+	if h := &c.hot; h.assert != nil && !in.plainOnly && len(in.resGaps) == 0 && len(in.accGaps) == 0 {
+		// What evalGeneral does when when and assert give a bool on the fast path;
+		// anything else is left to it.
+		if len(in.slots) < h.slots {
+			in.slots = make([]any, h.slots)
+		}
+		if h.when != nil {
+			v, ok := h.when(in)
+			b, isBool := v.(bool)
+			if !ok || !isBool {
+				return c.evalGeneral(in, res)
+			}
+			if !b {
+				res.Status = StatusSkip
+				return res
+			}
+		}
+		v, ok := h.assert(in)
+		b, isBool := v.(bool)
+		if !ok || !isBool {
+			return c.evalGeneral(in, res)
+		}
+		if b {
+			res.Status = StatusPass
+			return res
+		}
+		res.Status = StatusFail
+		res.Message, res.Reason = c.messageText(in, false)
+		res.Evidence = c.evidence(in)
+		return res
+	}
+	return c.evalGeneral(in, res)
+}
+
+// evalGeneral runs the check on any document: when and assert on the fast path where
+// it applies (fastExpr.gapSafe for a document with gaps the check may read), cel-go
+// for the rest.
+func (c *Check) evalGeneral(in *input, res Result) Result {
+	p := c.prog
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
 	if p.when != nil {
 		v, err := p.when.value(in, partial)
