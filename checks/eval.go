@@ -568,21 +568,41 @@ func (c *Check) eval(in *input) (res Result) {
 
 // hotPath holds the fast paths of a check's when and assert for the common case, a
 // document without collection gaps: set by setHot when both (or assert, without a
-// when) are on the fast path, else assert is nil.
+// when) are on the fast path, else assert is nil. Set for every compiled check.
 type hotPath struct {
 	when, assert fastFn
-	slots        int
+	// message is the message's fast path, nil when it has none.
+	message func(*input) (string, bool)
+	slots   int
+	// evidenceSet is prog.evidenceSet (read first by every failure).
+	evidenceSet int
 }
 
 func (c *Check) setHot() {
 	p := c.prog
-	if p == nil || p.assert == nil || p.assert.fast == nil || p.when != nil && p.when.fast == nil {
+	if p == nil {
+		return // not compiled (a check with errors)
+	}
+	c.hot = hotPath{evidenceSet: p.evidenceSet}
+	if p.assert == nil || p.assert.fast == nil || p.when != nil && p.when.fast == nil {
 		return
 	}
-	c.hot = hotPath{assert: p.assert.fast.fn, slots: p.assert.fast.slots}
+	c.hot.assert, c.hot.slots = p.assert.fast.fn, p.assert.fast.slots
 	if p.when != nil {
 		c.hot.when = p.when.fast.fn
 		c.hot.slots = max(c.hot.slots, p.when.fast.slots)
+	}
+	if m := p.message; m != nil && m.fast != nil {
+		f := m.fast
+		c.hot.message = f.str
+		if f.str == nil {
+			c.hot.message = func(in *input) (string, bool) {
+				v, ok := f.fn(in)
+				s, isString := v.(string)
+				return s, ok && isString
+			}
+		}
+		c.hot.slots = max(c.hot.slots, f.slots)
 	}
 }
 
@@ -616,7 +636,11 @@ func (c *Check) evalOnce(in *input) Result {
 			return res
 		}
 		res.Status = StatusFail
-		res.Message, res.Reason = c.messageText(in, false)
+		if h.message == nil {
+			res.Message, res.Reason = c.messageText(in, false)
+		} else if res.Message, ok = h.message(in); !ok {
+			res.Message, res.Reason = c.messageText(in, false)
+		}
 		res.Evidence = c.evidence(in)
 		return res
 	}
@@ -694,11 +718,12 @@ func (c *Check) unknown(in *input, res Result, partial bool, reason string) Resu
 // properties: the failing checks of one resource mostly read the same properties, and
 // share them (results are read-only).
 func (c *Check) evidence(in *input) Evidence {
-	p := c.prog
-	id := p.evidenceSet
+	id := c.hot.evidenceSet
 	if id < len(in.evidence) && in.evidence[id].gen == in.props.gen {
 		return in.evidence[id].ev
 	}
+	p := c.prog
+	id = p.evidenceSet
 	var vals []any
 	for i, k := range p.evidence {
 		var v any
