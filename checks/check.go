@@ -73,6 +73,9 @@ func (s Severity) Rank() int {
 type Check struct {
 	// ID is "<cloud>.<service>.<snake_name>", permanent: retire a check, never reuse its id.
 	ID string `yaml:"id" json:"id"`
+	// hot is what an evaluation on the fast path reads first, beside ID (which every
+	// result reads): the same closures as prog's, one load away instead of four.
+	hot hotPath
 	// Title is a one-line statement of the good state ("S3 bucket blocks public access").
 	Title    string   `yaml:"title" json:"title"`
 	Severity Severity `yaml:"severity" json:"severity"`

@@ -191,6 +191,9 @@ type input struct {
 	docMapsUsed, docListsUsed int
 	// slots hold the comprehension variables of the fast path.
 	slots []any
+	// strs holds the bytes of the strings the fast path builds (not reset between
+	// documents: the strings may outlive the evaluation, in results).
+	strs stringArena
 	// evidence caches the evidence maps of the document by set of properties
 	// (program.evidenceSet).
 	evidence     []evidenceEntry
@@ -563,10 +566,92 @@ func (c *Check) eval(in *input) (res Result) {
 	return c.evalOnce(in)
 }
 
+// hotPath holds the fast paths of a check's when and assert for the common case, a
+// document without collection gaps: set by setHot when both (or assert, without a
+// when) are on the fast path, else assert is nil. Set for every compiled check.
+type hotPath struct {
+	when, assert fastFn
+	// message is the message's fast path, nil when it has none.
+	message func(*input) (string, bool)
+	slots   int
+	// evidenceSet is prog.evidenceSet (read first by every failure).
+	evidenceSet int
+}
+
+func (c *Check) setHot() {
+	p := c.prog
+	if p == nil {
+		return // not compiled (a check with errors)
+	}
+	c.hot = hotPath{evidenceSet: p.evidenceSet}
+	if p.assert == nil || p.assert.fast == nil || p.when != nil && p.when.fast == nil {
+		return
+	}
+	c.hot.assert, c.hot.slots = p.assert.fast.fn, p.assert.fast.slots
+	if p.when != nil {
+		c.hot.when = p.when.fast.fn
+		c.hot.slots = max(c.hot.slots, p.when.fast.slots)
+	}
+	if m := p.message; m != nil && m.fast != nil {
+		f := m.fast
+		c.hot.message = f.str
+		if f.str == nil {
+			c.hot.message = func(in *input) (string, bool) {
+				v, ok := f.fn(in)
+				s, isString := v.(string)
+				return s, ok && isString
+			}
+		}
+		c.hot.slots = max(c.hot.slots, f.slots)
+	}
+}
+
 // evalOnce runs the check: the fast path where it applies, cel-go for the rest.
 func (c *Check) evalOnce(in *input) Result {
-	p := c.prog
 	res := Result{CheckID: c.ID}
+	if h := &c.hot; h.assert != nil && !in.plainOnly && len(in.resGaps) == 0 && len(in.accGaps) == 0 {
+		// What evalGeneral does when when and assert give a bool on the fast path;
+		// anything else is left to it.
+		if len(in.slots) < h.slots {
+			in.slots = make([]any, h.slots)
+		}
+		if h.when != nil {
+			v, ok := h.when(in)
+			b, isBool := v.(bool)
+			if !ok || !isBool {
+				return c.evalGeneral(in, res)
+			}
+			if !b {
+				res.Status = StatusSkip
+				return res
+			}
+		}
+		v, ok := h.assert(in)
+		b, isBool := v.(bool)
+		if !ok || !isBool {
+			return c.evalGeneral(in, res)
+		}
+		if b {
+			res.Status = StatusPass
+			return res
+		}
+		res.Status = StatusFail
+		if h.message == nil {
+			res.Message, res.Reason = c.messageText(in, false)
+		} else if res.Message, ok = h.message(in); !ok {
+			res.Message, res.Reason = c.messageText(in, false)
+		}
+		res.Evidence = c.evidence(in)
+		return res
+	}
+	return c.evalGeneral(in, res)
+}
+
+// evalGeneral runs the check on any document: when and assert on the fast path where
+// it applies (fastExpr.gapSafe for a document with gaps the check may read), cel-go
+// for the rest.
+func (c *Check) evalGeneral(in *input, res Result) Result {
+	p := c.prog
 	partial := (len(in.resGaps) > 0 || len(in.accGaps) > 0) && p.touchesGaps(in)
 	if p.when != nil {
 		v, err := p.when.value(in, partial)
@@ -633,11 +718,12 @@ func (c *Check) unknown(in *input, res Result, partial bool, reason string) Resu
 // properties: the failing checks of one resource mostly read the same properties, and
 // share them (results are read-only).
 func (c *Check) evidence(in *input) Evidence {
-	p := c.prog
-	id := p.evidenceSet
+	id := c.hot.evidenceSet
 	if id < len(in.evidence) && in.evidence[id].gen == in.props.gen {
 		return in.evidence[id].ev
 	}
+	p := c.prog
+	id = p.evidenceSet
 	var vals []any
 	for i, k := range p.evidence {
 		var v any

@@ -91,6 +91,7 @@ func BreakFastPath(c *Check) (repair func()) {
 		saved = append(saved, e.fast.fn)
 		e.fast.fn = func(*input) (any, bool) { panic("broken fast path") }
 	}
+	c.setHot()
 	return func() {
 		i := 0
 		for _, e := range []*expression{c.prog.when, c.prog.assert, c.prog.message} {
@@ -100,6 +101,7 @@ func BreakFastPath(c *Check) (repair func()) {
 			e.fast.fn = saved[i]
 			i++
 		}
+		c.setHot()
 		fastPanics.Store(before)
 	}
 }

@@ -258,6 +258,15 @@ type node struct {
 	isConst bool
 	val     any
 	str     func(*input) (string, bool)
+	// local, when set, says that the node reads a field of a comprehension variable
+	// (fn does that too), for parents that fuse the read into their own node.
+	local *localField
+}
+
+// localField is a field of the map a comprehension variable holds.
+type localField struct {
+	slot  int
+	field string
 }
 
 func constNode(v any) node {
@@ -367,6 +376,25 @@ func (c *fastCompiler) ident(id int64, name string) (node, error) {
 	return node{}, unsupported("variable %s", name)
 }
 
+// localIdent reports whether e is an identifier that c.ident resolves to a
+// comprehension variable, and its slot.
+func (c *fastCompiler) localIdent(e celast.Expr) (int, bool) {
+	if e.Kind() != celast.IdentKind {
+		return 0, false
+	}
+	name := e.AsIdent()
+	if r, ok := c.refMap[e.ID()]; ok {
+		if r.Value != nil {
+			return 0, false
+		}
+		if t := c.typeMap[e.ID()]; t != nil && t.Kind() == types.TypeKind {
+			return 0, false
+		}
+		name = r.Name
+	}
+	return c.local(name)
+}
+
 // documentRoot reports whether e is the document variable resource or account (not
 // shadowed by a comprehension variable).
 func (c *fastCompiler) documentRoot(e celast.Expr) (string, bool) {
@@ -428,6 +456,26 @@ func (c *fastCompiler) selectExpr(e celast.Expr) (node, error) {
 	}
 	if n, ok := c.propertyPath(e); ok {
 		return n, nil
+	}
+	if slot, ok := c.localIdent(sel.Operand()); ok {
+		// A field of a comprehension variable (rule.FromPort), the commonest
+		// selection inside loops: one node instead of the variable's and the
+		// selection's.
+		lib := c.lib
+		return node{fn: func(in *input) (any, bool) {
+			v := in.slots[slot]
+			if m, isMap := v.(map[string]any); isMap {
+				x, found := m[field]
+				if !found {
+					return nil, false
+				}
+				return normalize(x), true
+			}
+			if _, bad := v.(slotError); bad {
+				return nil, false
+			}
+			return lib.selectKey(v, field)
+		}, local: &localField{slot: slot, field: field}}, nil
 	}
 	op, err := c.compile(sel.Operand())
 	if err != nil {
@@ -1158,6 +1206,69 @@ func (c *fastCompiler) call(e celast.Expr) (node, error) {
 			} else {
 				eq = lib.equalTo(args[1].val, false)
 			}
+			ci, vi := 1, 0
+			if args[0].isConst {
+				ci, vi = 0, 1
+			}
+			if lf := args[vi].local; lf != nil && args[ci].val == nil {
+				// rule.IpRanges != null: the field read and the test in one node.
+				slot, field := lf.slot, lf.field
+				return node{fn: func(in *input) (any, bool) {
+					var a any
+					if m, isMap := in.slots[slot].(map[string]any); isMap {
+						x, found := m[field]
+						if !found {
+							return nil, false
+						}
+						a = normalize(x)
+					} else {
+						var ok bool
+						if a, ok = l(in); !ok {
+							return markOf(a, ok), false
+						}
+					}
+					if a == nil {
+						return want, true
+					}
+					return eq(a) == want, true
+				}}, nil
+			}
+			if cs, isString := args[ci].val.(string); isString {
+				// The commonest comparison (rule.IpProtocol == '-1'): a string
+				// operand is compared here, anything else by eq.
+				if lf := args[vi].local; lf != nil {
+					slot, field := lf.slot, lf.field
+					return node{fn: func(in *input) (any, bool) {
+						var a any
+						if m, isMap := in.slots[slot].(map[string]any); isMap {
+							x, found := m[field]
+							if !found {
+								return nil, false
+							}
+							a = normalize(x)
+						} else {
+							var ok bool
+							if a, ok = l(in); !ok {
+								return markOf(a, ok), false
+							}
+						}
+						if as, ok := a.(string); ok {
+							return (as == cs) == want, true
+						}
+						return eq(a) == want, true
+					}}, nil
+				}
+				return node{fn: func(in *input) (any, bool) {
+					a, ok := l(in)
+					if !ok {
+						return markOf(a, ok), false
+					}
+					if as, ok := a.(string); ok {
+						return (as == cs) == want, true
+					}
+					return eq(a) == want, true
+				}}, nil
+			}
 			return node{fn: func(in *input) (any, bool) {
 				a, ok := l(in)
 				if !ok {
@@ -1610,7 +1721,7 @@ func stringChain(operands []node) (node, bool) {
 		if size == 0 {
 			return "", true
 		}
-		b := make([]byte, 0, size)
+		b := in.strs.alloc(size)
 		for _, s := range buf[:len(strs)] {
 			b = append(b, s...)
 		}
@@ -1626,6 +1737,33 @@ func stringChain(operands []node) (node, bool) {
 		},
 		str: concat,
 	}, true
+}
+
+// stringArena hands out the bytes of the strings the fast path builds (messages and
+// other concatenations) from shared chunks instead of one allocation each: two in five
+// results fail, and each failure's message was an allocation of its own. Bytes are
+// only ever appended to a chunk, never rewritten, so a string stays valid for as long
+// as it is referenced (it keeps its chunk alive: at most arenaChunk bytes).
+type stringArena struct{ buf []byte }
+
+const (
+	arenaChunk     = 4096
+	arenaMaxString = 512 // larger strings are allocated alone
+)
+
+// alloc returns an empty slice with room for exactly size bytes.
+func (a *stringArena) alloc(size int) []byte {
+	if size > arenaMaxString {
+		return make([]byte, 0, size)
+	}
+	if cap(a.buf)-len(a.buf) < size {
+		// Chunks grow from small, so that a single evaluation (Check.Evaluate)
+		// does not pay for a large one.
+		a.buf = make([]byte, 0, max(min(2*cap(a.buf), arenaChunk), 256, size))
+	}
+	start := len(a.buf)
+	a.buf = a.buf[:start+size]
+	return a.buf[start : start : start+size]
 }
 
 // add is _+_ on two values: strings and lists natively, anything else through the
@@ -2566,7 +2704,9 @@ func (c *fastCompiler) comprehension(e celast.Expr) (node, error) {
 			if !ok {
 				return nil, false
 			}
-			out := []any{}
+			// One allocation: a map's result has the range's length, a filter's at
+			// most that.
+			out := make([]any, 0, els.len())
 			for i := range els.len() {
 				in.slots[iter] = els.at(i)
 				v, ok := cond.fn(in)

@@ -73,6 +73,15 @@ func TestFastPathMatchesCEL(t *testing.T) {
 				require.Equal(t, plain, checks.EvaluateRegistryPath(reg, doc, true),
 					"%s document %d: fast path differs from cel-go", typ, i)
 				require.Equal(t, plain, reg.Evaluate(ctx, doc), "%s document %d: pooled input differs from cel-go", typ, i)
+				// Each check alone, on an input of its own: what the checks of a
+				// document share (evidence, bindings) must not leak between them.
+				var alone []checks.Result
+				for _, c := range reg.ForType(doc.Resource.Type) {
+					if r := checks.EvaluatePath(ctx, c, doc, true); r.Status != checks.StatusSkip {
+						alone = append(alone, r)
+					}
+				}
+				require.Equal(t, alone, plain, "%s document %d: checks evaluated alone differ", typ, i)
 			}
 		}
 	}

@@ -36,6 +36,7 @@ func (co *Compiler) parseCheck(file string, data []byte) (*Check, error) {
 	}
 	c.Source = file
 	c.prog = co.compile(c, ps)
+	c.setHot()
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
