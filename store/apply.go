@@ -396,8 +396,21 @@ func writeDocs(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string
 	if len(todo) == 0 {
 		return nil
 	}
+	// The patch from the previous version of each changed document, computed before
+	// the write so that the statement that bumps a resource also writes its version.
+	patches := make([]json.RawMessage, len(todo))
+	for i := range todo {
+		if todo[i].refresh || todo[i].prev == nil {
+			continue
+		}
+		patch, err := driftPatch(&todo[i])
+		if err != nil {
+			return err
+		}
+		patches[i] = patch
+	}
 	if err := stage(ctx, tx, "incoming_resources", `id uuid, native_id text, type text, region text, name text, tags jsonb,
-			properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea, refresh boolean`); err != nil {
+			properties jsonb, gaps jsonb, relations jsonb, content_hash bytea, raw_hash bytea, refresh boolean, patch jsonb`); err != nil {
 		return err
 	}
 	ids, err := newResourceIDs(len(todo))
@@ -405,12 +418,17 @@ func writeDocs(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey string
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_resources"},
-		[]string{"id", "native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash", "refresh"},
+		[]string{"id", "native_id", "type", "region", "name", "tags", "properties", "gaps", "relations", "content_hash", "raw_hash",
+			"refresh", "patch"},
 		pgx.CopyFromSlice(len(todo), func(i int) ([]any, error) {
 			d := todo[i].doc
 			tags, rels := d.storedTagsRelations()
+			var patch any // NULL: no previous version to compare with
+			if patches[i] != nil {
+				patch = patches[i]
+			}
 			return []any{ids[i], d.NativeID, d.Type, d.Region, d.Name, json.RawMessage(tags), json.RawMessage(d.propsJSON),
-				json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(rels), d.hash, d.rawHash, todo[i].refresh}, nil
+				json.RawMessage(gapsJSON(d.Gaps)), json.RawMessage(rels), d.hash, d.rawHash, todo[i].refresh, patch}, nil
 		})); err != nil {
 		return fmt.Errorf("copy resources: %w", err)
 	}
@@ -507,7 +525,12 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	created AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
 		SELECT vigil_current_tenant(), i.id, 1, $3, $2, 'created', `+versionDocumentSQL("$4", "$5")+`, '[]', i.content_hash
 		FROM up i
-		WHERE i.version = 1)
+		WHERE i.version = 1),
+	bumped AS (INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
+		SELECT vigil_current_tenant(), i.id, i.version, $3, $2, CASE WHEN s.patch IS NULL THEN 'created' ELSE 'modified' END,
+			`+versionDocumentSQL("$4", "$5")+`, coalesce(s.patch, '[]'), i.content_hash
+		FROM up i JOIN incoming_resources s ON s.native_id = i.native_id AND NOT s.refresh
+		WHERE i.version > 1)
 	SELECT id, native_id, version FROM up`, p.AccountID, p.ObservedAt, p.ScanID, provider, cloudAccount, unitKey)
 	if err != nil {
 		return fmt.Errorf("upsert resources: %w", err)
@@ -531,66 +554,44 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 		return err
 	}
 
-	byNative := make(map[string]*changedDoc, len(todo))
+	modified := make(map[string]bool, len(todo))
 	for i := range todo {
-		if !todo[i].refresh {
-			byNative[todo[i].doc.NativeID] = &todo[i]
+		if !todo[i].refresh && todo[i].prev != nil {
+			modified[todo[i].doc.NativeID] = true
 		}
 	}
-	versionRows := make([][]any, 0, len(changes))
 	for _, c := range changes {
 		counts.Unchanged--
-		if c.version == 1 {
-			counts.Created++ // its version was written with the row
-			continue
-		}
-		d := byNative[c.native]
-		kind := "created"
-		patch := []byte("[]")
-		if d.prev != nil {
-			kind = "modified"
-			var props map[string]any
-			if err := json.Unmarshal(d.doc.propsJSON, &props); err != nil {
-				return err
-			}
-			after, err := comparableMap(d.doc.Type, d.doc.Region, d.doc.Name, d.doc.Tags, props, d.doc.Relations)
-			if err != nil {
-				return err
-			}
-			ops, err := jsondiff.Compare(d.prev, after)
-			if err != nil {
-				return fmt.Errorf("diff %s: %w", c.native, err)
-			}
-			if len(ops) > 0 {
-				if patch, err = json.Marshal(ops); err != nil {
-					return err
-				}
-			}
+		switch {
+		case c.version > 1 && modified[c.native]:
 			counts.Modified++
-		} else {
+		default:
+			// New (its first version), or stored after the comparison by a concurrent
+			// write, which leaves nothing to compare with: its version is "created".
 			counts.Created++
 		}
-		versionRows = append(versionRows, []any{c.id, c.native, c.version, kind, json.RawMessage(patch)})
-	}
-	// COPY cannot write into a table under row-level security: stage in a temporary
-	// table, then one INSERT ... SELECT, which the policy checks.
-	if len(versionRows) == 0 {
-		return nil
-	}
-	if err := stage(ctx, tx, "incoming_versions", `resource_id uuid, native_id text, version integer, change text, patch jsonb`); err != nil {
-		return err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming_versions"}, []string{"resource_id", "native_id", "version", "change", "patch"},
-		pgx.CopyFromRows(versionRows)); err != nil {
-		return fmt.Errorf("copy versions: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO resource_versions (tenant_id, resource_id, version, scan_id, observed_at, change, document, patch, content_hash)
-		SELECT vigil_current_tenant(), v.resource_id, v.version, $1, $2, v.change, `+versionDocumentSQL("$3", "$4")+`, v.patch, i.content_hash
-		FROM incoming_versions v JOIN resources i ON i.tenant_id = vigil_current_tenant() AND i.id = v.resource_id`,
-		p.ScanID, p.ObservedAt, provider, cloudAccount); err != nil {
-		return fmt.Errorf("write versions: %w", err)
 	}
 	return nil
+}
+
+// driftPatch is the RFC 6902 patch from a changed document's previous version.
+func driftPatch(d *changedDoc) (json.RawMessage, error) {
+	var props map[string]any
+	if err := json.Unmarshal(d.doc.propsJSON, &props); err != nil {
+		return nil, err
+	}
+	after, err := comparableMap(d.doc.Type, d.doc.Region, d.doc.Name, d.doc.Tags, props, d.doc.Relations)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := jsondiff.Compare(d.prev, after)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", d.doc.NativeID, err)
+	}
+	if len(ops) == 0 {
+		return json.RawMessage("[]"), nil
+	}
+	return json.Marshal(ops)
 }
 
 // versionDocumentSQL builds a version's document from a resource row i, in the shape of
