@@ -562,10 +562,9 @@ func writeChanged(ctx context.Context, tx pgx.Tx, p ApplyUnitParams, unitKey str
 	}
 	for _, c := range changes {
 		counts.Unchanged--
-		switch {
-		case c.version > 1 && modified[c.native]:
+		if c.version > 1 && modified[c.native] {
 			counts.Modified++
-		default:
+		} else {
 			// New (its first version), or stored after the comparison by a concurrent
 			// write, which leaves nothing to compare with: its version is "created".
 			counts.Created++
