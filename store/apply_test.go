@@ -30,6 +30,18 @@ func applyAt(t *testing.T, db *storetest.DB, tenant, account uuid.UUID, at time.
 	return counts
 }
 
+// createAccount creates an AWS account of the tenant and returns its id.
+func createAccount(tb testing.TB, db *storetest.DB, tenant uuid.UUID) uuid.UUID {
+	tb.Helper()
+	account := uuid.New()
+	require.NoError(tb, db.App.TenantTx(context.Background(), tenant, func(tx pgx.Tx) error {
+		_, err := store.AccountCreate(context.Background(), tx, store.Account{ID: account, Provider: "aws", Name: account.String()[:8],
+			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
+		return err
+	}))
+	return account
+}
+
 func iamUser(name, lastUsed string, extra map[string]any) providers.Resource {
 	props := map[string]any{"UserName": name, "AccessKeys": []any{map[string]any{"AccessKeyId": "AKIA" + name, "Status": "Active", "LastUsedDate": lastUsed}}}
 	for k, v := range extra {
@@ -86,12 +98,7 @@ func readRow(t *testing.T, db *storetest.DB, tenant uuid.UUID, native string) ro
 func TestApplyUnitWritesOnlyWhatChanged(t *testing.T) {
 	db := storetest.New(t)
 	tenant := db.NewTenant(t, "apply")
-	account := uuid.New()
-	require.NoError(t, db.App.TenantTx(context.Background(), tenant, func(tx pgx.Tx) error {
-		_, err := store.AccountCreate(context.Background(), tx, store.Account{ID: account, Provider: "aws", Name: "a",
-			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-		return err
-	}))
+	account := createAccount(t, db, tenant)
 	t0 := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)
 	alice := "arn:aws:iam::123456789012:user/alice"
 	bob := "arn:aws:iam::123456789012:user/bob"
@@ -180,13 +187,10 @@ func TestAccountDeleteRemovesHistory(t *testing.T) {
 	db := storetest.New(t)
 	tenant := db.NewTenant(t, "cascade")
 	ctx := context.Background()
-	accounts := []uuid.UUID{uuid.New(), uuid.New()}
-	for _, a := range accounts {
-		require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
-			_, err := store.AccountCreate(ctx, tx, store.Account{ID: a, Provider: "aws", Name: a.String()[:8],
-				CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-			return err
-		}))
+	accounts := make([]uuid.UUID, 2)
+	for i := range accounts {
+		accounts[i] = createAccount(t, db, tenant)
+		a := accounts[i]
 		at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		applyAt(t, db, tenant, a, at, true, iamUser("alice", "x", nil), iamUser("bob", "x", nil))
 		applyAt(t, db, tenant, a, at.Add(time.Hour), true, iamUser("alice", "x", map[string]any{"Path": "/admin/"}))
@@ -216,12 +220,7 @@ func TestApplyUnitFirstScanFallsBackOnConflict(t *testing.T) {
 	db := storetest.New(t)
 	tenant := db.NewTenant(t, "fallback")
 	ctx := context.Background()
-	account := uuid.New()
-	require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
-		_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: "a",
-			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-		return err
-	}))
+	account := createAccount(t, db, tenant)
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	require.Equal(t, store.ChangeCounts{Created: 2}, applyAt(t, db, tenant, account, at, true, iamUser("alice", "x", nil), iamUser("bob", "x", nil)))
 
@@ -250,12 +249,7 @@ func TestResourcesReferenceTheirAccount(t *testing.T) {
 	db := storetest.New(t)
 	tenant := db.NewTenant(t, "reference")
 	ctx := context.Background()
-	account := uuid.New()
-	require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
-		_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: "a",
-			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-		return err
-	}))
+	account := createAccount(t, db, tenant)
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	applyAt(t, db, tenant, account, at, true, iamUser("alice", "x", nil))
 
@@ -308,12 +302,7 @@ func TestApplyUnitStoresDocumentsExactly(t *testing.T) {
 
 	unit := providers.Unit{Collector: "iam_users", Service: "iam", Region: providers.RegionGlobal, Types: []string{"aws.iam.user"}}
 	stored := func(docs []providers.Resource) map[string]providers.Resource {
-		account := uuid.New()
-		require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {
-			_, err := store.AccountCreate(ctx, tx, store.Account{ID: account, Provider: "aws", Name: account.String()[:8],
-				CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-			return err
-		}))
+		account := createAccount(t, db, tenant)
 		// The last document alone first: writing all of them then takes the general path.
 		for _, batch := range [][]providers.Resource{docs[len(docs)-1:], docs} {
 			require.NoError(t, db.App.TenantTx(ctx, tenant, func(tx pgx.Tx) error {

@@ -44,13 +44,7 @@ func syntheticDocs(n, variant int) []providers.Resource {
 func newBenchAccount(b *testing.B, db *storetest.DB) (uuid.UUID, uuid.UUID) {
 	b.Helper()
 	tenant := db.NewTenant(b, "bench")
-	account := uuid.New()
-	require.NoError(b, db.App.TenantTx(context.Background(), tenant, func(tx pgx.Tx) error {
-		_, err := store.AccountCreate(context.Background(), tx, store.Account{ID: account, Provider: "aws", Name: "bench",
-			CredentialKind: "default_chain", Config: map[string]any{}, Regions: []string{}, Schedule: "0 3 * * *", Timezone: "UTC"})
-		return err
-	}))
-	return tenant, account
+	return tenant, createAccount(b, db, tenant)
 }
 
 func apply(b *testing.B, db *storetest.DB, tenant, account uuid.UUID, docs []providers.Resource) store.ChangeCounts {
