@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/functions"
@@ -55,7 +56,8 @@ type Result struct {
 // Evidence is the values a check read: the top-level properties of the resource and
 // of the account document its expressions name, as far as the document has them,
 // keyed "resource.properties.<Key>" or "account.properties.<Key>". Values larger than
-// 2 KiB of JSON are truncated. It encodes as a JSON object; the zero value is empty.
+// 2 KiB are truncated when they are read or encoded (capValue). It encodes as a JSON
+// object; the zero value is empty.
 //
 // It is a list rather than a map because a check evaluation builds one for every
 // failure: the names are the check's, built once, and the results of one document
@@ -83,7 +85,7 @@ func (e Evidence) Len() int {
 // IsZero reports whether e holds no value (encoding/json's omitzero).
 func (e Evidence) IsZero() bool { return e.Len() == 0 }
 
-// Get returns the value of one key.
+// Get returns the value of one key, capped (see capValue).
 func (e Evidence) Get(key string) (any, bool) {
 	i, found := slices.BinarySearch(e.names, key)
 	if !found || i >= len(e.vals) {
@@ -92,17 +94,17 @@ func (e Evidence) Get(key string) (any, bool) {
 	if _, absent := e.vals[i].(absentValue); absent {
 		return nil, false
 	}
-	return e.vals[i], true
+	return capValue(e.vals[i]), true
 }
 
-// All yields the keys and values in key order.
+// All yields the keys and values in key order, each value capped (see capValue).
 func (e Evidence) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		for i, v := range e.vals {
 			if _, absent := v.(absentValue); absent {
 				continue
 			}
-			if !yield(e.names[i], v) {
+			if !yield(e.names[i], capValue(v)) {
 				return
 			}
 		}
@@ -121,20 +123,30 @@ func (e Evidence) Map() map[string]any {
 	return m
 }
 
-// MarshalJSON encodes the evidence as a JSON object ({} when empty), keys in order.
+// MarshalJSON encodes the evidence as a JSON object ({} when empty), keys in order,
+// values capped as All gives them. Each value is encoded once: the encoding is what
+// decides whether it is cut.
 func (e Evidence) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
-	for k, v := range e.All() {
+	for i, v := range e.vals {
+		if _, absent := v.(absentValue); absent {
+			continue
+		}
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		key, err := json.Marshal(k)
+		key, err := json.Marshal(e.names[i])
 		if err != nil {
 			return nil, err
 		}
-		val, err := json.Marshal(v)
+		var val []byte
+		if s, isString := v.(string); isString {
+			val, err = json.Marshal(capString(s))
+		} else if val, err = json.Marshal(v); err == nil && len(val) > maxEvidenceValue {
+			val, err = json.Marshal(truncatedJSON(val))
+		}
 		if err != nil {
-			return nil, fmt.Errorf("encode evidence %s: %w", k, err)
+			return nil, fmt.Errorf("encode evidence %s: %w", e.names[i], err)
 		}
 		b = append(append(append(b, key...), ':'), val...)
 	}
@@ -194,6 +206,8 @@ type input struct {
 	// strs holds the bytes of the strings the fast path builds (not reset between
 	// documents: the strings may outlive the evaluation, in results).
 	strs stringArena
+	// vals holds the value lists of evidence, carved like strs (results keep them).
+	vals valueArena
 	// evidence caches the evidence maps of the document by set of properties
 	// (program.evidenceSet).
 	evidence     []evidenceEntry
@@ -730,14 +744,14 @@ func (c *Check) evidence(in *input) Evidence {
 		var ok bool
 		switch {
 		case !k.account:
-			v, ok = in.props.evidence(k.slot, k.key, in.doc.Resource.Properties)
+			v, ok = in.props.get(k.slot, k.key, in.doc.Resource.Properties)
 		case in.doc.Account != nil:
-			v, ok = in.accProps.evidence(k.slot, k.key, in.doc.Account.Properties)
+			v, ok = in.accProps.get(k.slot, k.key, in.doc.Account.Properties)
 		}
 		if !ok {
 			v = absentValue{}
 		} else if vals == nil {
-			vals = make([]any, len(p.evidence))
+			vals = in.vals.alloc(len(p.evidence))
 			for j := range i {
 				vals[j] = absentValue{}
 			}
@@ -765,55 +779,45 @@ type evidenceEntry struct {
 	ev  Evidence
 }
 
-// capValue keeps small values as they are and replaces large ones by a truncated JSON
-// text. The size is estimated by a bounded walk, so small values cost no marshalling.
+// capValue is an evidence value as results give it out: a string longer than
+// maxEvidenceValue bytes is cut there, any other value whose JSON encoding is longer
+// is replaced by the start of that encoding; both end with a note of the full size.
+// The engine keeps the values as the document has them and caps them here, when they
+// are read or encoded, so that evaluation never measures a value.
 func capValue(v any) any {
 	if s, ok := v.(string); ok {
-		if len(s) <= maxEvidenceValue {
-			return s
-		}
-		return s[:maxEvidenceValue] + fmt.Sprintf("...(truncated, %d bytes)", len(s))
+		return capString(s)
 	}
-	if jsonSizeWithin(v, maxEvidenceValue) >= 0 {
+	switch v.(type) {
+	case nil, bool, float64, int, int64:
 		return v
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("(unprintable: %v)", err)
 	}
-	return string(b[:min(len(b), maxEvidenceValue)]) + fmt.Sprintf("...(truncated, %d bytes)", len(b))
+	if len(b) <= maxEvidenceValue {
+		return v
+	}
+	return truncatedJSON(b)
 }
 
-// jsonSizeWithin returns the remaining budget after an upper estimate of v's JSON size,
-// negative once the budget is exhausted (the walk stops there).
-func jsonSizeWithin(v any, budget int) int {
-	if budget < 0 {
-		return budget
+// capString cuts s after maxEvidenceValue bytes (at a character boundary) and notes
+// its full size.
+func capString(s string) string {
+	if len(s) <= maxEvidenceValue {
+		return s
 	}
-	switch x := v.(type) {
-	case string:
-		return budget - len(x) - 2
-	case map[string]any:
-		budget -= 2
-		for k, e := range x {
-			budget = jsonSizeWithin(e, budget-len(k)-4)
-			if budget < 0 {
-				return budget
-			}
-		}
-		return budget
-	case []any:
-		budget -= 2
-		for _, e := range x {
-			budget = jsonSizeWithin(e, budget-1)
-			if budget < 0 {
-				return budget
-			}
-		}
-		return budget
-	default:
-		return budget - 24
+	cut := maxEvidenceValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
+	return s[:cut] + fmt.Sprintf("...(truncated, %d bytes)", len(s))
+}
+
+// truncatedJSON is the capped form of a value whose encoding b is too long.
+func truncatedJSON(b []byte) string {
+	return capString(string(b))
 }
 
 // Evaluate runs the check on one document. The result may be skip (the check does not

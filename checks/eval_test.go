@@ -250,6 +250,47 @@ func TestEvidence(t *testing.T) {
 	require.NotContains(t, string(res), "evidence")
 }
 
+// TestEvidenceCapped: large values are cut when the evidence is read or encoded, by
+// their exact JSON size, and the map and the JSON agree.
+func TestEvidenceCapped(t *testing.T) {
+	t.Parallel()
+	// 300 numbers of 8 digits: 2,700 bytes of JSON.
+	long := make([]any, 300)
+	for i := range long {
+		long[i] = 10_000_000.0 + float64(i)
+	}
+	longJSON, err := json.Marshal(long)
+	require.NoError(t, err)
+	// 300 booleans: an estimate of 24 bytes per scalar would cut them; their JSON is
+	// 1,651 bytes and must be kept whole.
+	bools := make([]any, 300)
+	for i := range bools {
+		bools[i] = i%2 == 0
+	}
+	// A string of two-byte characters cut inside a character is cut before it.
+	accents := "a" + strings.Repeat("é", 2000)
+	c := mustParse(t, "", `size(resource.properties.Long) == 0 && size(resource.properties.Bools) == 0 && size(resource.properties.Accents) == 0 && size(resource.properties.Small) == 0`, `"failed"`)
+	got := c.Evaluate(context.Background(), checks.Document{Resource: bucket(map[string]any{
+		"Long": long, "Bools": bools, "Accents": accents, "Small": []any{"a"}})})
+	require.Equal(t, checks.StatusFail, got.Status)
+	want := map[string]any{
+		"resource.properties.Long":    string(longJSON[:2048]) + fmt.Sprintf("...(truncated, %d bytes)", len(longJSON)),
+		"resource.properties.Bools":   bools,
+		"resource.properties.Accents": "a" + strings.Repeat("é", 1023) + "...(truncated, 4001 bytes)",
+		"resource.properties.Small":   []any{"a"},
+	}
+	require.Equal(t, want, got.Evidence.Map())
+	v, ok := got.Evidence.Get("resource.properties.Long")
+	require.True(t, ok)
+	require.Equal(t, want["resource.properties.Long"], v)
+	enc, err := json.Marshal(got.Evidence)
+	require.NoError(t, err)
+	fromMap, err := json.Marshal(want)
+	require.NoError(t, err)
+	require.JSONEq(t, string(fromMap), string(enc))
+	require.Equal(t, string(fromMap), string(enc))
+}
+
 // TestFastPathPanic: a panic of the fast path costs a cel-go evaluation, never a wrong
 // or missing result. Not parallel: the panic counter is global (the differential
 // tests require it to stay zero).

@@ -643,15 +643,12 @@ func (t *slotTable) slot(name string) int {
 	return s
 }
 
-// propertyCache holds the top-level properties of one document read so far, by slot:
-// the value as the document has it, and its evidence form (capValue). An entry is
-// valid when its generation is the document's.
+// propertyCache holds the top-level properties of one document read so far, by slot,
+// as the document has them. An entry is valid when its generation is the document's.
 type propertyCache struct {
-	vals    []any
-	gens    []uint32
-	capped  []any
-	capGens []uint32
-	gen     uint32
+	vals []any
+	gens []uint32
+	gen  uint32
 	// used lists the filled slots, which release clears.
 	used []int32
 }
@@ -661,7 +658,6 @@ func (pc *propertyCache) next() {
 	pc.gen++
 	if pc.gen == 0 {
 		clear(pc.gens)
-		clear(pc.capGens)
 		pc.gen = 1
 	}
 }
@@ -670,7 +666,6 @@ func (pc *propertyCache) next() {
 func (pc *propertyCache) release() {
 	for _, s := range pc.used {
 		pc.vals[s] = nil
-		pc.capped[s] = nil
 	}
 	pc.used = pc.used[:0]
 }
@@ -682,8 +677,6 @@ func (pc *propertyCache) grow(slot int) {
 	n := max(slot+1, 2*len(pc.gens), 16)
 	pc.vals = append(pc.vals, make([]any, n-len(pc.vals))...)
 	pc.gens = append(pc.gens, make([]uint32, n-len(pc.gens))...)
-	pc.capped = append(pc.capped, make([]any, n-len(pc.capped))...)
-	pc.capGens = append(pc.capGens, make([]uint32, n-len(pc.capGens))...)
 }
 
 // noProperty marks a property the document does not have.
@@ -708,20 +701,6 @@ func (pc *propertyCache) get(slot int, key string, props map[string]any) (any, b
 	}
 	pc.vals[slot] = v
 	return v, true
-}
-
-// evidence returns the evidence form of props[key] (capValue), computed once per
-// document; ok is false when the document does not have the property.
-func (pc *propertyCache) evidence(slot int, key string, props map[string]any) (any, bool) {
-	v, ok := pc.get(slot, key, props)
-	if !ok {
-		return nil, false
-	}
-	if pc.capGens[slot] != pc.gen {
-		pc.capped[slot] = capValue(v)
-		pc.capGens[slot] = pc.gen
-	}
-	return pc.capped[slot], true
 }
 
 // property reads resource.properties[key] through the cache, as CEL sees it: the
@@ -1764,6 +1743,27 @@ func (a *stringArena) alloc(size int) []byte {
 	start := len(a.buf)
 	a.buf = a.buf[:start+size]
 	return a.buf[start : start : start+size]
+}
+
+// valueArena hands out the value lists of evidence, carved from shared chunks as
+// stringArena carves strings: a failing document's evidence is a short list, and one
+// allocation per failure was a sixth of the evaluation's allocations. A list is never
+// written after it is handed out (results are read-only).
+type valueArena struct{ buf []any }
+
+const valueChunk = 512
+
+// alloc returns a zeroed list of n values, with no room to grow into its neighbour.
+func (a *valueArena) alloc(n int) []any {
+	if n > valueChunk/8 {
+		return make([]any, n)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]any, 0, max(min(2*cap(a.buf), valueChunk), 32, n))
+	}
+	start := len(a.buf)
+	a.buf = a.buf[:start+n]
+	return a.buf[start : start+n : start+n]
 }
 
 // add is _+_ on two values: strings and lists natively, anything else through the
