@@ -130,15 +130,13 @@ func (w *CollectUnitWorker) collect(ctx context.Context, acct store.Account, u p
 func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUnitArgs], docs []store.PreparedResource, o store.UnitOutcome, at time.Time) error {
 	a := job.Args
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	return w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
-		// The scan row lock serialises units finishing at once and a concurrent cancel.
-		scan, err := store.ScanGetForUpdate(ctx, tx, a.ScanID)
+	err := w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
+		scan, err := store.ScanGet(ctx, tx, a.ScanID)
 		if err != nil {
 			return err
 		}
 		if scan.Status != store.ScanRunning {
-			_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
-			return err
+			return errScanEnded
 		}
 		if o.Status == "completed" {
 			counts, err := store.ResourceApplyUnit(ctx, tx, store.ApplyUnitParams{AccountID: a.AccountID, ScanID: a.ScanID,
@@ -147,6 +145,16 @@ func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUn
 				return err
 			}
 			o.Changes = counts
+		}
+		// The scan row lock serialises the count-down of units finishing at once and a
+		// concurrent cancel. It is taken after the unit's writes, which touch only the
+		// unit's own coverage, so that the units of a scan write in parallel instead of
+		// queueing behind one another's lock; a scan cancelled meanwhile rolls them back.
+		if scan, err = store.ScanGetForUpdate(ctx, tx, a.ScanID); err != nil {
+			return err
+		}
+		if scan.Status != store.ScanRunning {
+			return errScanEnded
 		}
 		last, err := store.UnitFinish(ctx, tx, a.ScanID, a.Unit.String(), o)
 		if err != nil {
@@ -160,7 +168,18 @@ func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUn
 		_, err = river.JobCompleteTx[*riverDriver](ctx, tx, job)
 		return err
 	})
+	if errors.Is(err, errScanEnded) {
+		// Cancelled (or ended) while the unit ran: nothing of it is kept.
+		return w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
+			_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
+			return err
+		})
+	}
+	return err
 }
+
+// errScanEnded rolls back a unit's transaction when its scan is no longer running.
+var errScanEnded = errors.New("scan no longer running")
 
 func truncateErr(err error) string {
 	s := err.Error()

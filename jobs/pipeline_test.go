@@ -43,6 +43,15 @@ type bundle struct {
 	done    <-chan *river.Event
 	// failUnit makes the provider fail every collection of this collector with this kind.
 	failUnit atomic.Pointer[unitFault]
+	// holdUnit makes the provider wait, once it has collected this collector's unit,
+	// until the test releases it.
+	holdUnit atomic.Pointer[unitHold]
+}
+
+type unitHold struct {
+	collector string
+	collected chan struct{} // closed when the unit's documents are collected
+	release   chan struct{} // closed by the test
 }
 
 type unitFault struct {
@@ -60,6 +69,12 @@ type faultyProvider struct {
 }
 
 func (f faultyProvider) Collect(ctx context.Context, u providers.Unit, emit providers.EmitFunc) error {
+	if h := f.b.holdUnit.Load(); h != nil && h.collector == u.Collector {
+		err := f.Provider.Collect(ctx, u, emit)
+		close(h.collected)
+		<-h.release
+		return err
+	}
 	fault := f.b.failUnit.Load()
 	if fault == nil || fault.collector != u.Collector || (fault.once && fault.fired.Load()) {
 		return f.Provider.Collect(ctx, u, emit)
@@ -389,6 +404,79 @@ func TestCrashedUnitConverges(t *testing.T) {
 	require.Equal(t, store.ScanCompleted, s2.Status)
 	require.Zero(t, s2.Created+s2.Modified+s2.Deleted, "nothing changed")
 	require.EqualValues(t, 0, b.one("SELECT count(*) FROM resource_versions WHERE scan_id = $1", s2.ID))
+}
+
+// TestCancelWhileUnitWrites: a unit writes its documents before it takes its scan's
+// lock (so that units write in parallel); when the scan is cancelled while the unit
+// waits for that lock, the unit keeps nothing and its job completes without retrying.
+func TestCancelWhileUnitWrites(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	iamc := iam.NewFromConfig(b.moto.Config(t, "us-east-1"))
+	_, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("held")})
+	require.NoError(t, err)
+	hold := &unitHold{collector: "iam", collected: make(chan struct{}), release: make(chan struct{})}
+	b.holdUnit.Store(hold)
+	var scan store.Scan
+	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		scan, err = jobs.EnqueueScan(ctx, b.client.River, tx, b.tenant, b.account, "manual", "test")
+		return err
+	}))
+	select {
+	case <-hold.collected:
+	case <-time.After(scanTimeout):
+		t.Fatal("the iam unit was never collected")
+	}
+	// Every other unit finishes first, so that the only one left to wait for the scan's
+	// lock is the held one.
+	waitFor(t, "the other units to finish", func() bool {
+		return b.one("SELECT count(*) FROM scan_units WHERE scan_id = $1 AND collector <> 'iam' AND status IN ('pending', 'running')", scan.ID) == int64(0)
+	})
+	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		if _, err := store.ScanGetForUpdate(ctx, tx, scan.ID); err != nil {
+			return err
+		}
+		close(hold.release)
+		// The unit writes its documents, then waits for the lock this transaction holds.
+		waitFor(t, "the unit to wait for the scan's lock", func() bool {
+			var n int
+			require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM scans%FOR UPDATE%'`).Scan(&n))
+			return n == 1
+		})
+		return store.ScanCancel(ctx, tx, scan.ID)
+	}))
+	deadline := time.After(scanTimeout)
+	for done := false; !done; {
+		select {
+		case ev := <-b.done:
+			var args jobs.CollectUnitArgs
+			if ev.Job.Kind != "collect_unit" || json.Unmarshal(ev.Job.EncodedArgs, &args) != nil || args.Unit.Collector != "iam" {
+				continue
+			}
+			require.Equal(t, river.EventKindJobCompleted, ev.Kind, "the held unit's job: %v", ev.Job.Errors)
+			require.Empty(t, ev.Job.Errors, "completed at the first attempt")
+			done = true
+		case <-deadline:
+			t.Fatal("the held unit's job did not finish")
+		}
+	}
+	require.EqualValues(t, 0, b.one("SELECT count(*) FROM resources WHERE type = 'aws.iam.user'"), "the cancelled unit stored nothing")
+	require.Equal(t, "cancelled", b.one("SELECT status FROM scans WHERE id = $1", scan.ID))
+	require.Equal(t, "cancelled", b.one("SELECT status FROM scan_units WHERE scan_id = $1 AND collector = 'iam'", scan.ID))
+}
+
+// waitFor polls cond until it holds, failing the test after scanTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(scanTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestScanNowIsUniquePerAccount(t *testing.T) {
