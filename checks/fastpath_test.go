@@ -513,3 +513,35 @@ func TestFastPathVisitsMapKeysSorted(t *testing.T) {
 		require.Equal(t, checks.StatusPass, checks.EvaluatePath(context.Background(), c, doc, true).Status)
 	}
 }
+
+// TestFastPathUnknownMeetsGiveUp: in `a && b` and `a || b` (and over the elements of
+// all() and exists()), when one side is unknown (it reads a collection gap) and the
+// fast path gives up on the other, only cel-go knows whether that other side decides
+// the result. `1.0 in {"a": 1}` is such a side:
+// the fast path leaves a non-string key of a map to cel-go, which answers false. The
+// result must be cel-go's (decided), not unknown.
+func TestFastPathUnknownMeetsGiveUp(t *testing.T) {
+	t.Parallel()
+	doc := checks.Document{Resource: bucket(map[string]any{"Num": 1.0, "Map": map[string]any{"a": 1.0}}, "Gap")}
+	tests := []struct {
+		assert string
+		want   checks.Status
+	}{
+		{`resource.properties.Gap == "x" && resource.properties.Num in resource.properties.Map`, checks.StatusFail},
+		{`resource.properties.Num in resource.properties.Map && resource.properties.Gap == "x"`, checks.StatusFail},
+		{`resource.properties.Gap == "x" || !(resource.properties.Num in resource.properties.Map)`, checks.StatusPass},
+		{`!(resource.properties.Num in resource.properties.Map) || resource.properties.Gap == "x"`, checks.StatusPass},
+		// The other side undecided: unknown either way.
+		{`resource.properties.Gap == "x" || resource.properties.Num in resource.properties.Map`, checks.StatusUnknown},
+		{`resource.properties.Gap == "x" && !(resource.properties.Num in resource.properties.Map)`, checks.StatusUnknown},
+		// The same within all() and exists(): one element unknown, another deciding.
+		{`[0, 1].all(i, i == 0 ? resource.properties.Gap == "x" : resource.properties.Num in resource.properties.Map)`, checks.StatusFail},
+		{`[0, 1].exists(i, i == 0 ? resource.properties.Gap == "x" : !(resource.properties.Num in resource.properties.Map))`, checks.StatusPass},
+		{`[0, 1].all(i, i == 0 ? resource.properties.Gap == "x" : !(resource.properties.Num in resource.properties.Map))`, checks.StatusUnknown},
+	}
+	for _, tc := range tests {
+		c := mustParse(t, "", tc.assert, `"failed"`)
+		requireSamePaths(t, c, doc, tc.assert)
+		require.Equal(t, tc.want, checks.EvaluatePath(context.Background(), c, doc, true).Status, tc.assert)
+	}
+}
