@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -142,7 +143,11 @@ func (e Evidence) MarshalJSON() ([]byte, error) {
 		var val []byte
 		if s, isString := v.(string); isString {
 			val, err = json.Marshal(capString(s))
-		} else if val, err = json.Marshal(v); err == nil && len(val) > maxEvidenceValue {
+		} else if val, err = json.Marshal(v); err != nil {
+			// As capValue gives it: a value that cannot be encoded is named, so the
+			// result is still stored.
+			val, err = json.Marshal(fmt.Sprintf("(unprintable: %v)", err))
+		} else if len(val) > maxEvidenceValue {
 			val, err = json.Marshal(truncatedJSON(val))
 		}
 		if err != nil {
@@ -788,9 +793,13 @@ func capValue(v any) any {
 	if s, ok := v.(string); ok {
 		return capString(s)
 	}
-	switch v.(type) {
-	case nil, bool, float64, int, int64:
+	switch x := v.(type) {
+	case nil, bool, int, int64:
 		return v
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return v
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -287,8 +288,17 @@ func TestEvidenceCapped(t *testing.T) {
 	require.NoError(t, err)
 	fromMap, err := json.Marshal(want)
 	require.NoError(t, err)
-	require.JSONEq(t, string(fromMap), string(enc))
 	require.Equal(t, string(fromMap), string(enc))
+
+	// A value JSON cannot hold is named instead, in the map and in the encoding alike,
+	// so that the result can still be stored.
+	c = mustParse(t, "", `resource.properties.Ratio > 1.0`, `"failed"`)
+	got = c.Evaluate(context.Background(), checks.Document{Resource: bucket(map[string]any{"Ratio": math.NaN()})})
+	require.Equal(t, checks.StatusFail, got.Status)
+	require.Equal(t, map[string]any{"resource.properties.Ratio": "(unprintable: json: unsupported value: NaN)"}, got.Evidence.Map())
+	enc, err = json.Marshal(got.Evidence)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"resource.properties.Ratio": "(unprintable: json: unsupported value: NaN)"}`, string(enc))
 }
 
 // TestFastPathPanic: a panic of the fast path costs a cel-go evaluation, never a wrong
