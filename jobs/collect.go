@@ -170,16 +170,21 @@ func (w *CollectUnitWorker) finish(ctx context.Context, job *river.Job[CollectUn
 	})
 	if errors.Is(err, errScanEnded) {
 		// Cancelled (or ended) while the unit ran: nothing of it is kept.
-		return w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
-			_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
-			return err
-		})
+		return completeJob(ctx, w.DB, a.TenantID, job)
 	}
 	return err
 }
 
-// errScanEnded rolls back a unit's transaction when its scan is no longer running.
+// errScanEnded rolls back a job's transaction when its scan is no longer running.
 var errScanEnded = errors.New("scan no longer running")
+
+// completeJob completes a job whose work was rolled back because its scan ended.
+func completeJob[T river.JobArgs](ctx context.Context, db *store.DB, tenantID uuid.UUID, job *river.Job[T]) error {
+	return db.TenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
+		return err
+	})
+}
 
 func truncateErr(err error) string {
 	s := err.Error()

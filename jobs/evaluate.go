@@ -44,17 +44,18 @@ func (w *EvaluateScanWorker) Timeout(*river.Job[EvaluateScanArgs]) time.Duration
 }
 
 // Work evaluates and records findings, events and the posture snapshot, and finishes
-// the scan, all in one transaction.
+// the scan, all in one transaction. The scan row is locked only at the end, to finish
+// the scan: a cancel (or an account's deletion) waiting on that lock would otherwise
+// wait for the whole evaluation. A scan cancelled meanwhile rolls the evaluation back.
 func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateScanArgs]) error {
 	a := job.Args
 	err := w.DB.TenantTx(ctx, a.TenantID, func(tx pgx.Tx) error {
-		scan, err := store.ScanGetForUpdate(ctx, tx, a.ScanID)
+		scan, err := store.ScanGet(ctx, tx, a.ScanID)
 		if err != nil {
 			return err
 		}
 		if scan.Status != store.ScanRunning {
-			_, err := river.JobCompleteTx[*riverDriver](ctx, tx, job)
-			return err
+			return errScanEnded
 		}
 		failed, err := store.FailedCoverage(ctx, tx, a.ScanID)
 		if err != nil {
@@ -65,6 +66,12 @@ func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateSc
 		}
 		if _, err := store.PostureSnapshot(ctx, tx, a.AccountID, a.ScanID, w.now()); err != nil {
 			return err
+		}
+		if scan, err = store.ScanGetForUpdate(ctx, tx, a.ScanID); err != nil {
+			return err
+		}
+		if scan.Status != store.ScanRunning {
+			return errScanEnded
 		}
 		status, errText := store.ScanCompleted, ""
 		if scan.UnitsFailed > 0 {
@@ -83,8 +90,11 @@ func (w *EvaluateScanWorker) Work(ctx context.Context, job *river.Job[EvaluateSc
 		_, err = river.JobCompleteTx[*riverDriver](ctx, tx, job)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return river.JobCancel(err)
+	case errors.Is(err, errScanEnded):
+		return completeJob(ctx, w.DB, a.TenantID, job)
 	}
 	return err
 }

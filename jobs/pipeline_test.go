@@ -467,6 +467,63 @@ func TestCancelWhileUnitWrites(t *testing.T) {
 	require.Equal(t, "cancelled", b.one("SELECT status FROM scan_units WHERE scan_id = $1 AND collector = 'iam'", scan.ID))
 }
 
+// TestCancelDuringEvaluation: an evaluation does its work before it takes the scan's
+// lock, so a cancel does not wait for it; a scan cancelled while the evaluation waits
+// for that lock keeps nothing of it (findings, posture), and the job completes.
+func TestCancelDuringEvaluation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	s1 := b.scan()
+	require.Equal(t, store.ScanCompleted, s1.Status, s1.Error)
+	require.NotZero(t, b.one("SELECT count(*) FROM findings WHERE last_scan_id = $1", s1.ID))
+
+	// A second scan with its collection done (no units), whose evaluation the test
+	// starts itself while it holds the scan's row lock, as a cancel in progress would.
+	var s2 store.Scan
+	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		var err error
+		if s2, err = store.ScanCreate(ctx, tx, b.account, "manual", "test"); err != nil {
+			return err
+		}
+		return store.ScanStart(ctx, tx, s2.ID, nil)
+	}))
+	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		if _, err := store.ScanGetForUpdate(ctx, tx, s2.ID); err != nil {
+			return err
+		}
+		_, err := b.client.River.Insert(ctx, jobs.EvaluateScanArgs{TenantID: b.tenant, AccountID: b.account, ScanID: s2.ID}, nil)
+		require.NoError(t, err)
+		// The evaluation writes its findings, then waits for this transaction's lock.
+		waitFor(t, "the evaluation to wait for the scan's lock after writing findings", func() bool {
+			var n int
+			require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity a
+				JOIN pg_locks l ON l.pid = a.pid AND l.granted AND l.mode = 'RowExclusiveLock'
+					AND l.relation = (SELECT oid FROM pg_class WHERE relname = 'findings')
+				WHERE a.datname = current_database() AND a.wait_event_type = 'Lock'`).Scan(&n))
+			return n == 1
+		})
+		return store.ScanCancel(ctx, tx, s2.ID)
+	}))
+	deadline := time.After(scanTimeout)
+	for done := false; !done; {
+		select {
+		case ev := <-b.done:
+			if ev.Job.Kind != "evaluate_scan" {
+				continue
+			}
+			require.Equal(t, river.EventKindJobCompleted, ev.Kind, "the evaluation's job: %v", ev.Job.Errors)
+			require.Empty(t, ev.Job.Errors, "completed at the first attempt")
+			done = true
+		case <-deadline:
+			t.Fatal("the evaluation did not finish")
+		}
+	}
+	require.Equal(t, "cancelled", b.one("SELECT status FROM scans WHERE id = $1", s2.ID))
+	require.EqualValues(t, 0, b.one("SELECT count(*) FROM findings WHERE last_scan_id = $1", s2.ID), "the cancelled evaluation's findings were rolled back")
+	require.EqualValues(t, 0, b.one("SELECT count(*) FROM posture_snapshots WHERE scan_id = $1", s2.ID))
+}
+
 // waitFor polls cond until it holds, failing the test after scanTimeout.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
