@@ -973,7 +973,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a scan
-         * @description Ends a queued or running scan as `cancelled`; its pending units stop and nothing is evaluated. A scan that already ended is `409`.
+         * @description Ends a queued or running scan as `cancelled` at once; its pending units stop, and a unit or an evaluation still writing is rolled back. What finished units stored stays; nothing more is stored and nothing is evaluated. A scan that already ended is `409`.
          */
         post: operations["cancelScan"];
         delete?: never;
