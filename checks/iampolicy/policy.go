@@ -242,14 +242,28 @@ func parseStatement(i int, m map[string]any, vars bool) (Statement, error) {
 	fail := func(format string, args ...any) (Statement, error) {
 		return st, malformed("%s: %s", st.Label(), fmt.Sprintf(format, args...))
 	}
-	// Walk keys in a fixed order so the first error reported is deterministic.
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	// Walk keys in sorted order so the first error reported is deterministic. When
+	// every key is a known element (a valid statement), the known elements in their
+	// sorted order are that walk, without collecting and sorting the keys.
+	keys := statementElements[:]
+	present := 0
 	for _, k := range keys {
-		v := m[k]
+		if _, ok := m[k]; ok {
+			present++
+		}
+	}
+	if present != len(m) {
+		keys = make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+	}
+	for _, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
 		var err error
 		switch k {
 		case "Sid":
@@ -323,6 +337,9 @@ func parseStatement(i int, m map[string]any, vars bool) (Statement, error) {
 	}
 	return st, nil
 }
+
+// statementElements are the elements of a statement, in sorted order.
+var statementElements = [...]string{"Action", "Condition", "Effect", "NotAction", "NotPrincipal", "NotResource", "Principal", "Resource", "Sid"}
 
 func actionField(not bool) string {
 	if not {

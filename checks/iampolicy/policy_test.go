@@ -3,6 +3,7 @@ package iampolicy
 import (
 	"errors"
 	"net/url"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,6 +80,9 @@ func TestParse(t *testing.T) {
 		{"condition value object", `{"Statement":[{"Effect":"Allow","Action":"*","Condition":{"StringEquals":{"k":{"a":1}}}}]}`, "must be a string, number or boolean, got object"},
 		{"operator not object", `{"Statement":[{"Effect":"Allow","Action":"*","Condition":{"StringEquals":"x"}}]}`, "StringEquals must be an object of condition keys"},
 		{"unknown element", `{"Statement":[{"Effect":"Allow","Action":"*","Actions":"*"}]}`, `unsupported element "Actions"`},
+		// The first error in the sorted order of the statement's keys is the one reported.
+		{"first error by key order", `{"Statement":[{"Effect":"allow","Action":1}]}`, "Action: must be a string or a list of strings"},
+		{"unknown element before a bad one", `{"Statement":[{"Resource":2,"Foo":1,"Effect":"Allow","Action":"*"}]}`, `unsupported element "Foo"`},
 		{"bad url encoding", `%zz`, "url-decode"},
 		{"trailing data", `{"Statement":[]} {}`, "trailing data"},
 	}
@@ -97,6 +101,12 @@ func TestParse(t *testing.T) {
 		require.Error(t, err)
 		require.False(t, errors.Is(err, ErrMalformed))
 	})
+}
+
+// TestStatementElementsSorted: parseStatement walks these in place of a statement's
+// sorted keys.
+func TestStatementElementsSorted(t *testing.T) {
+	require.True(t, sort.StringsAreSorted(statementElements[:]))
 }
 
 func TestGlob(t *testing.T) {
