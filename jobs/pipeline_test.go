@@ -433,35 +433,14 @@ func TestCancelWhileUnitWrites(t *testing.T) {
 	waitFor(t, "the other units to finish", func() bool {
 		return b.one("SELECT count(*) FROM scan_units WHERE scan_id = $1 AND collector <> 'iam' AND status IN ('pending', 'running')", scan.ID) == int64(0)
 	})
-	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
-		if _, err := store.ScanGetForUpdate(ctx, tx, scan.ID); err != nil {
-			return err
-		}
-		close(hold.release)
-		// The unit writes its documents, then waits for the lock this transaction holds.
-		waitFor(t, "the unit to wait for the scan's lock", func() bool {
-			var n int
-			require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM scans%FOR UPDATE%'`).Scan(&n))
-			return n == 1
-		})
-		return store.ScanCancel(ctx, tx, scan.ID)
-	}))
-	deadline := time.After(scanTimeout)
-	for done := false; !done; {
-		select {
-		case ev := <-b.done:
-			var args jobs.CollectUnitArgs
-			if ev.Job.Kind != "collect_unit" || json.Unmarshal(ev.Job.EncodedArgs, &args) != nil || args.Unit.Collector != "iam" {
-				continue
-			}
-			require.Equal(t, river.EventKindJobCompleted, ev.Kind, "the held unit's job: %v", ev.Job.Errors)
-			require.Empty(t, ev.Job.Errors, "completed at the first attempt")
-			done = true
-		case <-deadline:
-			t.Fatal("the held unit's job did not finish")
-		}
-	}
+	// The unit writes its documents, then waits for the scan's lock.
+	b.cancelHoldingLock(scan.ID, func() { close(hold.release) }, "the unit to wait for the scan's lock",
+		`SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM scans%FOR UPDATE%'`)
+	b.requireCompletedOnce("the held unit's job", func(ev *river.Event) bool {
+		var args jobs.CollectUnitArgs
+		return ev.Job.Kind == "collect_unit" && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil && args.Unit.Collector == "iam"
+	})
 	require.EqualValues(t, 0, b.one("SELECT count(*) FROM resources WHERE type = 'aws.iam.user'"), "the cancelled unit stored nothing")
 	require.Equal(t, "cancelled", b.one("SELECT status FROM scans WHERE id = $1", scan.ID))
 	require.Equal(t, "cancelled", b.one("SELECT status FROM scan_units WHERE scan_id = $1 AND collector = 'iam'", scan.ID))
@@ -488,40 +467,60 @@ func TestCancelDuringEvaluation(t *testing.T) {
 		}
 		return store.ScanStart(ctx, tx, s2.ID, nil)
 	}))
-	require.NoError(t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
-		if _, err := store.ScanGetForUpdate(ctx, tx, s2.ID); err != nil {
-			return err
-		}
+	// The evaluation writes its findings, then waits for the scan's lock.
+	b.cancelHoldingLock(s2.ID, func() {
 		_, err := b.client.River.Insert(ctx, jobs.EvaluateScanArgs{TenantID: b.tenant, AccountID: b.account, ScanID: s2.ID}, nil)
 		require.NoError(t, err)
-		// The evaluation writes its findings, then waits for this transaction's lock.
-		waitFor(t, "the evaluation to wait for the scan's lock after writing findings", func() bool {
-			var n int
-			require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity a
-				JOIN pg_locks l ON l.pid = a.pid AND l.granted AND l.mode = 'RowExclusiveLock'
-					AND l.relation = (SELECT oid FROM pg_class WHERE relname = 'findings')
-				WHERE a.datname = current_database() AND a.wait_event_type = 'Lock'`).Scan(&n))
-			return n == 1
-		})
-		return store.ScanCancel(ctx, tx, s2.ID)
-	}))
-	deadline := time.After(scanTimeout)
-	for done := false; !done; {
-		select {
-		case ev := <-b.done:
-			if ev.Job.Kind != "evaluate_scan" {
-				continue
-			}
-			require.Equal(t, river.EventKindJobCompleted, ev.Kind, "the evaluation's job: %v", ev.Job.Errors)
-			require.Empty(t, ev.Job.Errors, "completed at the first attempt")
-			done = true
-		case <-deadline:
-			t.Fatal("the evaluation did not finish")
-		}
-	}
+	}, "the evaluation to wait for the scan's lock after writing findings",
+		`SELECT count(*) FROM pg_stat_activity a
+		JOIN pg_locks l ON l.pid = a.pid AND l.granted AND l.mode = 'RowExclusiveLock'
+			AND l.relation = (SELECT oid FROM pg_class WHERE relname = 'findings')
+		WHERE a.datname = current_database() AND a.wait_event_type = 'Lock'`)
+	b.requireCompletedOnce("the evaluation's job", func(ev *river.Event) bool { return ev.Job.Kind == "evaluate_scan" })
 	require.Equal(t, "cancelled", b.one("SELECT status FROM scans WHERE id = $1", s2.ID))
 	require.EqualValues(t, 0, b.one("SELECT count(*) FROM findings WHERE last_scan_id = $1", s2.ID), "the cancelled evaluation's findings were rolled back")
 	require.EqualValues(t, 0, b.one("SELECT count(*) FROM posture_snapshots WHERE scan_id = $1", s2.ID))
+}
+
+// cancelHoldingLock cancels a scan the way the API does, under the scan's row lock,
+// but holds that lock first: start sets a job going, and the cancel waits until the
+// owner's count query says one backend is where the test wants it (waiting for the
+// lock after its writes).
+func (b *bundle) cancelHoldingLock(scanID uuid.UUID, start func(), what, waitingQuery string) {
+	b.t.Helper()
+	ctx := context.Background()
+	require.NoError(b.t, b.db.App.TenantTx(ctx, b.tenant, func(tx pgx.Tx) error {
+		if _, err := store.ScanGetForUpdate(ctx, tx, scanID); err != nil {
+			return err
+		}
+		start()
+		waitFor(b.t, what, func() bool {
+			var n int
+			require.NoError(b.t, b.db.Owner.QueryRow(ctx, waitingQuery).Scan(&n))
+			return n == 1
+		})
+		return store.ScanCancel(ctx, tx, scanID)
+	}))
+}
+
+// requireCompletedOnce waits for the job that match picks out and requires that it
+// completed at its first attempt (no error, no retry).
+func (b *bundle) requireCompletedOnce(what string, match func(*river.Event) bool) {
+	b.t.Helper()
+	deadline := time.After(scanTimeout)
+	for {
+		select {
+		case ev := <-b.done:
+			if !match(ev) {
+				continue
+			}
+			require.Equal(b.t, river.EventKindJobCompleted, ev.Kind, "%s: %v", what, ev.Job.Errors)
+			require.Empty(b.t, ev.Job.Errors, "%s completed at the first attempt", what)
+			return
+		case <-deadline:
+			b.t.Fatalf("%s did not finish", what)
+		}
+	}
 }
 
 // waitFor polls cond until it holds, failing the test after scanTimeout.
